@@ -1,0 +1,490 @@
+"""The `patron` command: thin wrappers that parse, call the domain, and print (or --json)."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from patron import accounts, fields, instance
+from patron.config import Settings, get_settings
+from patron.errors import Invalid, NotFound, PatronError
+from patron.imports import ImportSummary, parse_mapping, run_import
+from patron.profiles import count_profiles, iter_profiles, stats
+from patron.profiles.export import FORMATS, write_csv, write_jsonl
+from patron.storage.engine import make_engine, transaction
+from patron.storage.migrate import current_revision
+
+app = typer.Typer(help="Patron: customer data and marketing automation.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+user_app = typer.Typer(help="Admin users.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
+
+out = Console()
+err = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _engine(settings: Settings | None = None) -> Engine:
+    return make_engine((settings or _settings()).database_url)
+
+
+def _emit(data: dict[str, Any], as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        human()
+
+
+def _fail(error: PatronError | str, as_json: bool, *, code: int = 1) -> NoReturn:
+    message = error.message if isinstance(error, PatronError) else error
+    if as_json:
+        body: dict[str, Any] = {"code": getattr(error, "code", "error"), "message": message}
+        if isinstance(error, PatronError):
+            body["details"] = (
+                {"field": error.field, "details": error.details} if error.field else error.details
+            )
+        print(json.dumps({"error": body}, ensure_ascii=False, default=str))
+    else:
+        err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors_reported(as_json: bool) -> Iterator[None]:
+    """Domain errors become one clear line (or a JSON error) and a non-zero exit."""
+    try:
+        yield
+    except PatronError as exc:
+        _fail(exc, as_json, code=2 if isinstance(exc, Invalid | NotFound) else 1)
+    except OperationalError as exc:
+        _fail(
+            f"the database is not usable: {exc.orig}. Check PATRON_DATABASE_URL and run `patron init`.",
+            as_json,
+        )
+
+
+def _require_schema(engine: Engine, as_json: bool) -> None:
+    if current_revision(engine) is None:
+        _fail("the database has no Patron schema yet: run `patron init` first", as_json)
+
+
+def _progress(disabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=disabled,
+        transient=False,
+    )
+
+
+@app.command()
+def init(
+    as_json: JsonOption = False,
+    admin_email: Annotated[
+        str, typer.Option(help="Email of the first admin user.")
+    ] = instance.DEFAULT_ADMIN_EMAIL,
+) -> None:
+    """Create or upgrade the schema; on the first run create the admin user, an admin key and a write key."""
+    with _errors_reported(as_json):
+        result = instance.initialise(_engine(), admin_email=admin_email)
+
+    def human() -> None:
+        out.print(f"Schema at revision [bold]{result.schema}[/] (was {result.schema_before or 'empty'}).")
+        if result.first_run:
+            out.print("[bold green]Patron is ready.[/] Keep these; they are shown only once:")
+            table = Table(show_header=False)
+            table.add_row("Admin login", f"{result.admin_email} / {result.admin_password}")
+            table.add_row("Admin API key", str(result.admin_api_key))
+            table.add_row("Write key", str(result.write_key))
+            out.print(table)
+        else:
+            out.print(
+                f"Already initialised; admin user {result.admin_email}. "
+                "New keys: `patron apikey create`; new password: `patron user password EMAIL`."
+            )
+
+    _emit(result.as_dict(), as_json, human)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    scope: Annotated[str, typer.Option(help="admin (REST API) or write (tracking API only)")],
+    name: Annotated[str, typer.Option(help="A label to tell keys apart")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key; it is printed once."""
+    engine = _engine()
+    with _errors_reported(as_json):
+        _require_schema(engine, as_json)
+        with transaction(engine) as conn:
+            key, stored = accounts.create_api_key(conn, scope, name=name)
+    _emit(
+        {"key": key, "scope": stored.scope, "id": stored.id, "name": stored.name},
+        as_json,
+        lambda: out.print(f"{stored.scope} key (shown once): [bold]{key}[/]"),
+    )
+
+
+@apikey_app.command("list")
+def apikey_list(as_json: JsonOption = False) -> None:
+    """List live API keys (without their secrets)."""
+    engine = _engine()
+    with _errors_reported(as_json):
+        _require_schema(engine, as_json)
+        with transaction(engine, write=False) as conn:
+            keys = accounts.list_api_keys(conn)
+    rows = [
+        {
+            "id": k.id,
+            "scope": k.scope,
+            "prefix": k.prefix,
+            "name": k.name,
+            "created_at": k.created_at.isoformat(),
+            "last_used_at": k.last_used_at and k.last_used_at.isoformat(),
+        }
+        for k in keys
+    ]
+
+    def human() -> None:
+        table = Table("id", "scope", "prefix", "name", "created", "last used")
+        for row in rows:
+            table.add_row(
+                str(row["id"]),
+                row["scope"],
+                row["prefix"] + "…",
+                row["name"],
+                row["created_at"][:16],
+                (row["last_used_at"] or "")[:16],
+            )
+        out.print(table)
+
+    _emit({"data": rows}, as_json, human)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: int, as_json: JsonOption = False) -> None:
+    """Revoke an API key by id."""
+    engine = _engine()
+    with _errors_reported(as_json):
+        with transaction(engine) as conn:
+            accounts.revoke_api_key(conn, key_id)
+    _emit({"revoked": key_id}, as_json, lambda: out.print(f"Key {key_id} revoked."))
+
+
+@user_app.command("password")
+def user_password(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="New password; generated when omitted")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set (or generate) a new password for an admin user."""
+    new_password = password or secrets.token_urlsafe(12)
+    engine = _engine()
+    with _errors_reported(as_json):
+        with transaction(engine) as conn:
+            user = accounts.set_password(conn, email, new_password)
+    _emit(
+        {"email": user.email, "password": new_password},
+        as_json,
+        lambda: out.print(f"New password for {user.email}: [bold]{new_password}[/]"),
+    )
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="Password; generated when omitted")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create another admin user."""
+    new_password = password or secrets.token_urlsafe(12)
+    engine = _engine()
+    with _errors_reported(as_json):
+        with transaction(engine) as conn:
+            user = accounts.create_user(conn, email, new_password)
+    _emit(
+        {"email": user.email, "password": new_password},
+        as_json,
+        lambda: out.print(f"Created {user.email} with password [bold]{new_password}[/]"),
+    )
+
+
+@app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file")],
+    source: Annotated[str, typer.Option(help="The app the file comes from, e.g. shop")],
+    id_column: Annotated[str | None, typer.Option(help="Column holding the person's id in that app")] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="COL=FIELD (repeatable); COL=- skips")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force an encoding (default: detect UTF-8/CP949)")
+    ] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write problem rows")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import contacts from a CSV: rows upserted by identity, problem rows explained in a rejects file."""
+    settings = _settings()
+    engine = _engine(settings)
+    with _errors_reported(as_json):
+        _require_schema(engine, as_json)
+        summary = _run_import(
+            engine,
+            settings,
+            file.read_bytes(),
+            file.name,
+            source=source,
+            id_column=id_column,
+            mapping=parse_mapping(map_ or []),
+            encoding=encoding,
+            quiet=as_json,
+        )
+        issues_path = rejects or file.with_name(f"{file.stem}.rejects.csv")
+        if summary.issues_text:
+            issues_path.write_text(summary.issues_text, encoding="utf-8-sig")
+            summary.summary.rejects_file = str(issues_path)
+    result = summary.summary
+    _emit(result.as_dict(), as_json, lambda: _print_import(result))
+
+
+class _ImportRun:
+    """An import's summary and the text of its rejects file."""
+
+    def __init__(self, summary: ImportSummary, issues_text: str) -> None:
+        self.summary = summary
+        self.issues_text = issues_text
+
+
+def _run_import(
+    engine: Engine,
+    settings: Settings,
+    data: bytes,
+    label: str,
+    *,
+    source: str,
+    id_column: str | None,
+    mapping: dict[str, str],
+    encoding: str | None,
+    quiet: bool,
+) -> _ImportRun:
+    issues = io.StringIO()
+    with _progress(quiet) as progress:
+        task = progress.add_task(f"Importing {label}", total=None)
+
+        def on_batch(conn: Connection, summary: ImportSummary, total: int) -> None:
+            progress.update(task, completed=summary.rows, total=total)
+
+        summary = run_import(
+            engine,
+            data,
+            source=source,
+            default_region=settings.default_region,
+            batch_size=settings.import_batch_size,
+            mapping=mapping,
+            id_column=id_column,
+            encoding=encoding,
+            issues_stream=issues,
+            on_batch=on_batch,
+        )
+        progress.update(task, completed=summary.rows, total=summary.rows)
+    text = issues.getvalue()
+    has_rows = text.count("\n") > 1
+    return _ImportRun(summary, text if has_rows else "")
+
+
+def _print_import(summary: ImportSummary) -> None:
+    rate = summary.rows / summary.seconds if summary.seconds else 0
+    out.print(
+        f"[bold]{summary.rows:,}[/] rows in {summary.seconds:.2f} s "
+        f"({rate:,.0f} rows/s, {summary.encoding}): [green]{summary.created:,} created[/], "
+        f"{summary.updated:,} updated, {summary.unchanged:,} unchanged, "
+        f"[yellow]{summary.flagged:,} flagged[/], [red]{summary.rejected:,} rejected[/]."
+    )
+    if summary.merge_candidates:
+        out.print(
+            f"{summary.merge_candidates:,} record(s) matched two profiles; kept apart as possible duplicates."
+        )
+    for reason, count in summary.reasons.most_common(8):
+        out.print(f"  {count:>6,}  {reason}", highlight=False)
+    if summary.rejects_file:
+        out.print(f"Problem rows, with the reason for each: [bold]{summary.rejects_file}[/]")
+
+
+@app.command()
+def export(
+    format_: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
+) -> None:
+    """Export every profile: jsonl (one profile object per line) or csv."""
+    if format_ not in FORMATS:
+        _fail(Invalid(f"--format must be one of {', '.join(FORMATS)}", field="format"), False, code=2)
+    engine = _engine()
+    with _errors_reported(False):
+        _require_schema(engine, False)
+        with transaction(engine, write=False) as conn:
+            total = count_profiles(conn)
+            custom = [f.name for f in fields.list_fields(conn) if not f.is_standard]
+            stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+            try:
+                with _progress(output is None) as progress:
+                    task = progress.add_task("Exporting", total=total)
+
+                    def tick() -> None:
+                        progress.advance(task)
+
+                    items = iter_profiles(conn)
+                    if format_ == "jsonl":
+                        count = write_jsonl(stream, items, on_row=tick)
+                    else:
+                        count = write_csv(stream, items, custom, on_row=tick)
+            finally:
+                if output:
+                    stream.close()
+    if output:
+        err.print(f"Exported {count:,} profiles to {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not run the worker in this process")
+    ] = False,
+) -> None:
+    """Serve the API and admin (with the worker in-process unless --no-worker)."""
+    import uvicorn
+
+    from patron.web.app import create_app
+
+    settings = _settings()
+    engine = _engine(settings)
+    with _errors_reported(False):
+        _require_schema(engine, False)
+    err.print(
+        f"Patron admin: [bold]http://{host}:{port}/admin/[/]  API: http://{host}:{port}/docs"
+        + ("" if no_worker else "  (worker running in-process)")
+    )
+    uvicorn.run(
+        create_app(settings, engine=engine, run_worker=not no_worker),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option("--burst", help="Exit when no job is due")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run background jobs (imports, maintenance) until stopped."""
+    import logging
+    import signal
+
+    from patron.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    engine = _engine(settings)
+    with _errors_reported(as_json):
+        _require_schema(engine, as_json)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    runner = Worker(engine, settings)
+    if not as_json:
+        err.print(f"Worker [bold]{runner.name}[/] started" + (" (burst)" if burst else ""))
+    started = time.perf_counter()
+    ran = runner.run(stop, burst=burst)
+    _emit(
+        {"worker": runner.name, "jobs": ran, "seconds": round(time.perf_counter() - started, 3)},
+        as_json,
+        lambda: err.print(f"Worker stopped after {ran} job(s)."),
+    )
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(help="How many people the three apps hold")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = 7,
+    directory: Annotated[Path, typer.Option(help="Where to write the three CSV exports")] = Path("var/demo"),
+    as_json: JsonOption = False,
+) -> None:
+    """Load realistic demo data: exports of a shop, a CRM and a newsletter tool, with planted problems."""
+    from patron.demo import generate
+    from patron.demo.fields import DEMO_FIELDS
+
+    settings = _settings()
+    engine = _engine(settings)
+    results: list[dict[str, Any]] = []
+    with _errors_reported(as_json):
+        _require_schema(engine, as_json)
+        with transaction(engine) as conn:
+            for name, (field_type, description, source) in DEMO_FIELDS.items():
+                try:
+                    fields.get_field(conn, name)
+                except NotFound:
+                    fields.define_field(conn, name, field_type, description=description, source=source)
+        directory.mkdir(parents=True, exist_ok=True)
+        for export_file in generate(people=people, seed=seed):
+            path = directory / export_file.filename
+            path.write_bytes(export_file.content)
+            run = _run_import(
+                engine,
+                settings,
+                export_file.content,
+                export_file.filename,
+                source=export_file.source,
+                id_column=export_file.id_column,
+                mapping=export_file.mapping,
+                encoding=None,
+                quiet=as_json,
+            )
+            if run.issues_text:
+                rejects = directory / f"{path.stem}.rejects.csv"
+                rejects.write_text(run.issues_text, encoding="utf-8-sig")
+                run.summary.rejects_file = str(rejects)
+            results.append({"file": str(path), **run.summary.as_dict()})
+            if not as_json:
+                out.print(f"[bold]{export_file.source}[/]: {export_file.description}")
+                _print_import(run.summary)
+    with transaction(engine, write=False) as conn:
+        totals = stats(conn)
+    _emit(
+        {"imports": results, "stats": totals},
+        as_json,
+        lambda: out.print(
+            f"Demo loaded: [bold]{totals['profiles']:,}[/] profiles, "
+            f"{totals['merge_candidates']:,} possible duplicates to review."
+        ),
+    )
+
+
+def main() -> None:
+    """Entry point of the `patron` command."""
+    app()

@@ -1,0 +1,83 @@
+"""The one home of configuration: defaults <- patron.toml <- PATRON_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# The TOML file sits in the working directory unless PATRON_CONFIG names another.
+CONFIG_FILE = Path(os.environ.get("PATRON_CONFIG", "patron.toml"))
+
+
+class Settings(BaseSettings):
+    """Every option Patron reads, typed, with a working default."""
+
+    model_config = SettingsConfigDict(env_prefix="PATRON_", toml_file=CONFIG_FILE, extra="ignore")
+
+    # SQLite (embedded default) or PostgreSQL as postgresql+psycopg://user@host/db.
+    database_url: str = "sqlite:///./patron.db"
+    # Public address of this instance; links in mail and signed tokens point here.
+    base_url: str = "http://127.0.0.1:8000"
+    # Signs sessions and public tokens. When unset, `patron init` generates one and keeps it
+    # in the database, so links keep working across restarts.
+    secret_key: str | None = None
+    # smtp://host:port or smtp+starttls://user:pass@host:port
+    smtp_url: str = "smtp://127.0.0.1:25"
+    from_email: str = "Patron <noreply@localhost>"
+    # CAN-SPAM: commercial mail carries the sender's postal address.
+    postal_address: str = ""
+    # Region used to read phone numbers written without a country code (ISO alpha-2).
+    default_region: str = "US"
+
+    # Largest JSON body the REST API accepts.
+    max_body_bytes: int = 1_000_000
+    # Largest CSV the admin accepts for upload.
+    max_upload_bytes: int = 200_000_000
+    # Rows per transaction during imports: big enough to amortise round trips, small enough
+    # that progress shows and a crash loses little (see bench/import.py).
+    import_batch_size: int = Field(default=2000, ge=1)
+
+    # Worker: how long a claimed job stays ours without a heartbeat, and how often to poll.
+    job_lease_s: int = 120
+    worker_poll_interval_s: float = 1.0
+    job_max_attempts: int = 5
+
+    # Admin sessions.
+    session_ttl_hours: int = 12
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit arguments win, then the environment, then patron.toml, then defaults."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is an SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry the Secure flag when the instance is served over HTTPS."""
+        return self.base_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,126 @@
+"""Normalised identity values, so every input form of one address or number matches.
+
+Email: trimmed and lower-cased. Phone: E.164 through phonenumbers, read in the record's
+country or the default region. A value that does not normalise is not an identity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+
+STANDARD_KINDS = ("user_id", "email", "phone", "anonymous_id")
+EXTERNAL_PREFIX = "ext:"
+# Which identity decides the profile when a record's identities point at several:
+# the most deliberate identifier first.
+KIND_PRIORITY = {"user_id": 0, "email": 1, "phone": 2, "anonymous_id": 4}
+EXTERNAL_PRIORITY = 3
+MAX_VALUE_LENGTH = 512
+
+_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,47}$")
+# Deliberately simple: syntax only. One @, something on each side, a dot in the domain.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+class IdentityError(ValueError):
+    """A value that cannot be an identity of its kind; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One normalised (kind, value) pair."""
+
+    kind: str
+    value: str
+
+    @property
+    def priority(self) -> int:
+        """Lower wins when identities disagree about which profile a record is."""
+        return KIND_PRIORITY.get(self.kind, EXTERNAL_PRIORITY)
+
+    def as_dict(self) -> dict[str, str]:
+        """The public JSON form."""
+        return {"kind": self.kind, "value": self.value}
+
+
+def check_source_name(source: str) -> str:
+    """A source (app) name: lower-case letters, digits, '_', '-', '.'; at most 48 characters."""
+    if not _SOURCE_NAME.match(source):
+        raise IdentityError(
+            f"source {source!r} must be lower-case letters, digits, '_', '-' or '.' "
+            "(at most 48 characters), e.g. 'shop'"
+        )
+    return source
+
+
+def check_kind(kind: str) -> str:
+    """One of user_id, email, phone, anonymous_id or ext:SOURCE."""
+    if kind in STANDARD_KINDS:
+        return kind
+    if kind.startswith(EXTERNAL_PREFIX):
+        check_source_name(kind[len(EXTERNAL_PREFIX) :])
+        return kind
+    raise IdentityError(f"identity kind {kind!r} is not one of {', '.join(STANDARD_KINDS)} or ext:SOURCE")
+
+
+def normalise_email(raw: str) -> str:
+    """Trimmed, lower-cased address; IdentityError when it is not an email address."""
+    value = raw.strip().lower()
+    if not value:
+        raise IdentityError("email is empty")
+    if value.count("@") != 1:
+        problem = "no @ sign" if "@" not in value else "more than one @ sign"
+        raise IdentityError(f"{raw!r} is not an email address ({problem})")
+    if not _EMAIL.match(value) or ".." in value:
+        raise IdentityError(f"{raw!r} is not an email address")
+    if len(value) > 254:
+        raise IdentityError(f"{raw!r} is longer than 254 characters")
+    return value
+
+
+def normalise_phone(raw: str, region: str | None) -> str:
+    """E.164 form of `raw`, read in `region` when it has no country code."""
+    return _normalise_phone(raw.strip(), (region or "").upper() or None)
+
+
+@lru_cache(maxsize=65536)
+def _normalise_phone(raw: str, region: str | None) -> str:
+    if not raw:
+        raise IdentityError("phone is empty")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise IdentityError(f"{raw!r} is not a phone number ({_parse_reason(exc, region)})") from None
+    if not phonenumbers.is_valid_number(number):
+        where = f" in region {region}" if region and not raw.startswith("+") else ""
+        raise IdentityError(f"{raw!r} is not a valid phone number{where}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_reason(exc: phonenumbers.NumberParseException, region: str | None) -> str:
+    if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+        return f"no country code and no usable region (got {region!r}); write it as +CC..."
+    if exc.error_type == phonenumbers.NumberParseException.NOT_A_NUMBER:
+        return "not a number"
+    return "too short or too long"
+
+
+def normalise(kind: str, raw: object, *, region: str | None = None) -> Identity:
+    """The normalised identity of `kind` for `raw`; IdentityError says what is wrong."""
+    kind = check_kind(kind)
+    if raw is None or isinstance(raw, bool | dict | list):
+        raise IdentityError(f"{kind} must be text, got {type(raw).__name__}")
+    text = str(raw)
+    if kind == "email":
+        return Identity(kind, normalise_email(text))
+    if kind == "phone":
+        return Identity(kind, normalise_phone(text, region))
+    value = text.strip()
+    if not value:
+        raise IdentityError(f"{kind} is empty")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise IdentityError(f"{kind} is longer than {MAX_VALUE_LENGTH} characters")
+    return Identity(kind, value)

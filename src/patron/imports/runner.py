@@ -1,0 +1,273 @@
+"""Importing a CSV of contacts: rows -> records -> batches upserted in their own transactions.
+
+`import_rows` is the domain step (one batch, caller's transaction). `run_import` is the
+driver that CLI commands and worker jobs call: it owns one transaction per batch so progress
+is visible and a crash loses at most one batch; re-running an import is idempotent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from sqlalchemy import Connection, Engine
+
+from patron.errors import ConcurrentWrite, Invalid
+from patron.fields.definitions import field_types
+from patron.identity.normalise import IdentityError, check_source_name
+from patron.imports.columns import ColumnPlan, plan_columns
+from patron.imports.csvfile import count_undecodable, decode, rows
+from patron.profiles.record import NOT_IDENTITY, PreparedRecord, Problem, prepare_record
+from patron.profiles.writes import upsert_records
+from patron.storage.engine import transaction
+
+REJECTED, FLAGGED = "rejected", "flagged (row kept)"
+BATCH_RETRIES = 3
+
+# Called inside each batch's transaction with (connection, totals so far, estimated rows):
+# jobs record progress there so it commits with the batch.
+BatchCallback = Callable[[Connection, "ImportSummary", int], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did; the CLI prints it and jobs store it as their result."""
+
+    source: str
+    encoding: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    merge_candidates: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    columns: dict[str, str] = field(default_factory=dict)
+    rejects_file: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The --json form (keys promised in ARCHITECTURE.md first)."""
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "flagged": self.flagged,
+            "rejected": self.rejected,
+            "rejects_file": self.rejects_file,
+            "seconds": round(self.seconds, 3),
+            "unchanged": self.unchanged,
+            "merge_candidates": self.merge_candidates,
+            "source": self.source,
+            "encoding": self.encoding,
+            "columns": self.columns,
+            "reasons": dict(self.reasons.most_common()),
+        }
+
+
+class IssueWriter:
+    """The rejects file: each problem row as it was read, plus its line, outcome and reason."""
+
+    def __init__(self, stream: TextIO, header: Sequence[str] | None) -> None:
+        self.stream = stream
+        self.count = 0
+        self._writer = csv.writer(stream)
+        if header is not None:
+            self._writer.writerow([*header, "_line", "_outcome", "_reason"])
+
+    def write(self, line: int, row: Sequence[str], outcome: str, reason: str) -> None:
+        """Record one rejected or flagged row."""
+        safe = [value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for value in row]
+        self._writer.writerow([*safe, line, outcome, reason])
+        self.count += 1
+
+
+@dataclass(slots=True)
+class RowReader:
+    """Turns CSV rows into prepared records according to a column plan."""
+
+    plan: ColumnPlan
+    source: str
+    default_region: str | None
+    types: dict[str, str]
+
+    def read(self, line: int, row: list[str]) -> PreparedRecord | str:
+        """A prepared record, or the reason the row cannot be imported."""
+        header = self.plan.header
+        if len(row) != len(header):
+            if len(row) > len(header) and not any(v.strip() for v in row[len(header) :]):
+                row = row[: len(header)]  # trailing empty cells from spreadsheet exports
+            else:
+                return f"malformed row: expected {len(header)} fields, found {len(row)}"
+        traits: dict[str, str] = {}
+        identity_values: list[tuple[str, str]] = []
+        identity_columns: list[str] = []
+        for column, target, value in zip(header, self.plan.targets, row, strict=True):
+            if target.kind == "skip" or not value.strip():
+                continue
+            if count_undecodable(value):
+                return f"column {column!r} holds bytes that are not valid text; re-save the file as UTF-8"
+            if target.kind == "identity":
+                identity_values.append((target.name, value))
+                identity_columns.append(column)
+            else:
+                traits[target.name] = value
+        record = prepare_record(
+            traits,
+            identity_values,
+            source=self.source,
+            field_types=self.types,
+            default_region=self.default_region,
+            field_prefix="",
+        )
+        record.problems = [self._name_column(p, identity_columns) for p in record.problems]
+        self.types.update(record.new_fields)
+        if not record.has_identity:
+            return record.no_identity_reason()
+        return record
+
+    def _name_column(self, problem: Problem, identity_columns: list[str]) -> Problem:
+        if problem.field.startswith("identities["):
+            column = identity_columns[int(problem.field[len("identities[") : -1])]
+        else:
+            column = self.plan.column_for(problem.field)
+        return Problem(column, problem.value, problem.reason, problem.effect)
+
+
+def import_rows(
+    conn: Connection,
+    reader: RowReader,
+    batch: Iterable[tuple[int, list[str]]],
+    summary: ImportSummary,
+    issues: IssueWriter | None,
+) -> None:
+    """Import one batch of (line, row) in the caller's transaction, counting into `summary`."""
+    good: list[PreparedRecord] = []
+    for line, row in batch:
+        summary.rows += 1
+        result = reader.read(line, row)
+        if isinstance(result, str):
+            summary.rejected += 1
+            summary.reasons[f"rejected: {result.split(':')[0]}"] += 1
+            if issues:
+                issues.write(line, row, REJECTED, result)
+            continue
+        if result.problems:
+            summary.flagged += 1
+            for problem in result.problems:
+                what = "kept, not used to match" if problem.effect == NOT_IDENTITY else "value dropped"
+                summary.reasons[f"flagged: {problem.field} ({what})"] += 1
+            if issues:
+                reason = "; ".join(f"{p.field}: {p.reason}" for p in result.problems)
+                issues.write(line, row, FLAGGED, reason)
+        good.append(result)
+    if good:
+        outcome = upsert_records(conn, good)
+        summary.created += outcome.created
+        summary.updated += outcome.updated
+        summary.unchanged += outcome.unchanged
+        summary.merge_candidates += outcome.candidates
+
+
+def run_import(
+    engine: Engine,
+    data: bytes,
+    *,
+    source: str,
+    default_region: str | None,
+    batch_size: int,
+    mapping: Mapping[str, str] | None = None,
+    id_column: str | None = None,
+    encoding: str | None = None,
+    issues_stream: TextIO | None = None,
+    on_batch: BatchCallback | None = None,
+) -> ImportSummary:
+    """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`."""
+    started = time.perf_counter()
+    try:
+        check_source_name(source)
+    except IdentityError as exc:
+        raise Invalid(str(exc), field="source") from None
+    csv_text = decode(data, encoding=encoding)
+    summary = ImportSummary(source=source, encoding=csv_text.encoding)
+    lines = rows(csv_text)
+    first = next(lines, None)
+    if first is None or not any(cell.strip() for cell in first[1]):
+        raise Invalid("the file is empty: the first line must name the columns", field="header")
+    plan = plan_columns(first[1], source=source, overrides=mapping, id_column=id_column)
+    summary.columns = plan.describe()
+    issues = IssueWriter(issues_stream, plan.header) if issues_stream is not None else None
+    with transaction(engine, write=False) as conn:
+        types = field_types(conn)
+    reader = RowReader(plan, source, default_region, types)
+    total = csv_text.estimated_rows
+    for batch in _batches(lines, batch_size):
+        _import_batch_with_retries(engine, reader, batch, summary, issues, on_batch, total)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _import_batch_with_retries(
+    engine: Engine,
+    reader: RowReader,
+    batch: list[tuple[int, list[str]]],
+    summary: ImportSummary,
+    issues: IssueWriter | None,
+    on_batch: BatchCallback | None,
+    total: int,
+) -> None:
+    for attempt in range(1, BATCH_RETRIES + 1):
+        part = ImportSummary(source=summary.source)
+        buffer = io.StringIO()
+        part_issues = IssueWriter(buffer, None)
+        try:
+            with transaction(engine) as conn:
+                import_rows(conn, reader, batch, part, part_issues)
+                if on_batch:
+                    combined = _combined(summary, part)
+                    on_batch(conn, combined, max(total, combined.rows))
+        except ConcurrentWrite:
+            if attempt == BATCH_RETRIES:
+                raise
+            continue
+        # Counts and rejects of a batch count only once its transaction committed.
+        _add(summary, part)
+        if issues is not None:
+            issues.stream.write(buffer.getvalue())
+            issues.count += part_issues.count
+        return
+
+
+_COUNTS = ("rows", "created", "updated", "unchanged", "flagged", "rejected", "merge_candidates")
+
+
+def _add(summary: ImportSummary, part: ImportSummary) -> None:
+    for name in _COUNTS:
+        setattr(summary, name, getattr(summary, name) + getattr(part, name))
+    summary.reasons.update(part.reasons)
+
+
+def _combined(summary: ImportSummary, part: ImportSummary) -> ImportSummary:
+    combined = ImportSummary(source=summary.source, encoding=summary.encoding, reasons=Counter())
+    _add(combined, summary)
+    _add(combined, part)
+    return combined
+
+
+def _batches(lines: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    batch: list[tuple[int, list[str]]] = []
+    for item in lines:
+        if not item[1] or not any(cell.strip() for cell in item[1]):
+            continue  # blank lines are not rows
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

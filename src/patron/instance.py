@@ -1,0 +1,83 @@
+"""This installation: schema set-up, first-run accounts and keys, and its secret key."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from patron.accounts import ADMIN, WRITE, count_users, create_api_key, create_user, first_user
+from patron.config import Settings
+from patron.fields import seed_standard_fields
+from patron.jobs import ensure_schedule
+from patron.storage.engine import transaction
+from patron.storage.migrate import upgrade
+from patron.storage.schema import instance_settings
+from patron.storage.statements import insert_ignoring_conflicts
+from patron.worker.handlers import SCHEDULES
+
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
+_SECRET_KEY = "secret_key"
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    """What `patron init` did. Secrets are present only on the first run."""
+
+    schema_before: str | None
+    schema: str | None
+    first_run: bool
+    admin_email: str | None
+    admin_password: str | None = None
+    admin_api_key: str | None = None
+    write_key: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The --json form."""
+        return {
+            "admin_api_key": self.admin_api_key,
+            "write_key": self.write_key,
+            "admin_email": self.admin_email,
+            "admin_password": self.admin_password,
+            "first_run": self.first_run,
+            "schema_before": self.schema_before,
+            "schema": self.schema,
+        }
+
+
+def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> InitResult:
+    """Create or upgrade the schema; on the first run create the admin user and two keys."""
+    before, after = upgrade(engine)
+    with transaction(engine) as conn:
+        seed_standard_fields(conn)
+        for name, (kind, interval_s) in SCHEDULES.items():
+            ensure_schedule(conn, name, kind, interval_s=interval_s)
+        _ensure_secret_key(conn)
+        if count_users(conn):
+            user = first_user(conn)
+            return InitResult(before, after, False, user.email if user else None)
+        password = secrets.token_urlsafe(12)
+        user = create_user(conn, admin_email, password)
+        admin_key, _ = create_api_key(conn, ADMIN, name="created by init")
+        write_key, _ = create_api_key(conn, WRITE, name="created by init")
+    return InitResult(before, after, True, user.email, password, admin_key, write_key)
+
+
+def secret_key(conn: Connection, settings: Settings) -> str:
+    """PATRON_SECRET_KEY when set, else the key `init` generated and stored."""
+    if settings.secret_key:
+        return settings.secret_key
+    return _ensure_secret_key(conn)
+
+
+def _ensure_secret_key(conn: Connection) -> str:
+    conn.execute(
+        insert_ignoring_conflicts(conn, instance_settings, ["key"]).values(
+            key=_SECRET_KEY, value=secrets.token_urlsafe(48)
+        )
+    )
+    return conn.execute(
+        select(instance_settings.c.value).where(instance_settings.c.key == _SECRET_KEY)
+    ).scalar_one()

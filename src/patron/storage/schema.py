@@ -1,0 +1,194 @@
+"""Every table Patron keeps, in SQLAlchemy Core. Alembic migrations must produce exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from patron.storage.types import JSONType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(26)
+# BIGINT on PostgreSQL, INTEGER on SQLite (only INTEGER PRIMARY KEY autoincrements there).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+instance_settings = Table(
+    "instance_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    # All traits, standard and custom, as canonical JSON values (see fields/types.py).
+    Column("traits", JSONType, nullable=False),
+    # Per trait: {"source": app, "at": ISO time} of the write that set its current value.
+    Column("provenance", JSONType, nullable=False),
+    # Lower-cased names, email, phone and company for the admin's and API's `q` search.
+    Column("search", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("kind", String(64), primary_key=True),
+    Column("value", String(512), primary_key=True),
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("source", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+merge_candidates = Table(
+    "merge_candidates",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # Stored with profile_a < profile_b so one pair is one row.
+    Column("profile_a", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False),
+    Column("profile_b", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("evidence", JSONType, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    UniqueConstraint("profile_a", "profile_b", name="uq_merge_candidates_pair"),
+    Index("ix_merge_candidates_profile_b", "profile_b"),
+)
+
+fields = Table(
+    "fields",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("source", String(64), nullable=True),
+    Column("is_standard", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime, nullable=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the cookie value: a stolen database does not yield live sessions.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    # First characters of the key, shown in the admin so people can tell keys apart.
+    Column("prefix", String(16), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("name", String(128), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSONType, nullable=False),
+    # queued -> running -> succeeded | failed (retries go back to queued with a later run_at)
+    Column("status", String(16), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="100"),
+    Column("run_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False, server_default="5"),
+    Column("locked_by", String(128), nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("progress_done", BigInteger, nullable=False, server_default="0"),
+    Column("progress_total", BigInteger, nullable=True),
+    Column("progress_note", Text, nullable=False, server_default=""),
+    Column("result", JSONType, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("schedule_name", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_jobs_claim", "status", "run_at"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", BigId, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", String(128), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    # succeeded | failed | lost (lease expired before the worker reported back)
+    Column("outcome", String(16), nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+job_schedules = Table(
+    "job_schedules",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("interval_s", Integer, nullable=False),
+    Column("next_run_at", UTCDateTime, nullable=False),
+    Column("last_enqueued_at", UTCDateTime, nullable=True),
+    Column("is_enabled", Boolean, nullable=False, server_default=text("true")),
+)
+
+files = Table(
+    "files",
+    metadata,
+    # Uploaded CSVs and import reports live in the database so any worker on any machine
+    # can read what the web process received.
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

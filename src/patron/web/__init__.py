@@ -1,0 +1,1 @@
+"""Web layer: routers parse, call the domain, render. No SQL and no business rules here."""

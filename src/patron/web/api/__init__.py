@@ -1,0 +1,12 @@
+"""REST API under /api/v1 (admin keys only)."""
+
+from fastapi import APIRouter, Depends
+
+from patron.web.api import fields, jobs, profiles, stats
+from patron.web.deps import require_admin_key
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin_key)])
+for module in (profiles, fields, stats, jobs):
+    router.include_router(module.router)
+
+__all__ = ["router"]

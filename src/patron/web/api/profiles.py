@@ -1,0 +1,146 @@
+"""/api/v1/profiles: upsert, read, change, delete, list, look up by identity."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Connection
+
+from patron import profiles
+from patron.errors import ConcurrentWrite, Invalid
+from patron.fields import field_types
+from patron.identity import IdentityError, check_source_name
+from patron.profiles.record import DROPPED, REFUSED_IDENTITY, PreparedRecord, prepare_record
+from patron.storage.engine import transaction
+from patron.web.api.schemas import ProfileIn, ProfileList, ProfileOut, ProfilePatch, UpsertOut
+from patron.web.deps import EngineDep, ReadDB, SettingsDep, WriteDB
+
+router = APIRouter(tags=["profiles"])
+UPSERT_RETRIES = 3
+
+
+def _prepare(conn: Connection, body: ProfileIn | ProfilePatch, region: str | None) -> PreparedRecord:
+    """Prepare a JSON record; the API refuses values it would have to drop."""
+    try:
+        check_source_name(body.source)
+    except IdentityError as exc:
+        raise Invalid(str(exc), field="source") from None
+    record = prepare_record(
+        {k: v for k, v in body.traits.items() if v is not None},
+        [(i.kind, i.value) for i in body.identities],
+        source=body.source,
+        field_types=field_types(conn),
+        default_region=region,
+    )
+    refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY)]
+    if refused:
+        first = refused[0]
+        raise Invalid(
+            f"{first.field}: {first.reason}", field=first.field, details=[p.as_dict() for p in refused]
+        )
+    return record
+
+
+@router.post("/profiles", response_model=UpsertOut, status_code=200, responses={201: {"model": UpsertOut}})
+def upsert_profile(
+    body: ProfileIn, response: Response, engine: EngineDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Create or update the person this record identifies."""
+    region = body.country or settings.default_region
+    for attempt in range(1, UPSERT_RETRIES + 1):
+        try:
+            with transaction(engine) as conn:
+                record = _prepare(conn, body, region)
+                if not record.has_identity:
+                    raise Invalid(record.no_identity_reason(), field="identities")
+                outcome = profiles.upsert_records(conn, [record]).records[0]
+                profile = profiles.get_profile(conn, outcome.profile_id)
+            break
+        except ConcurrentWrite:
+            if attempt == UPSERT_RETRIES:
+                raise
+    if outcome.status == profiles.CREATED:
+        response.status_code = 201
+    return {
+        **profile.as_dict(),
+        "status": outcome.status,
+        "warnings": [p.as_dict() for p in record.problems],
+        "merge_candidates": outcome.merge_candidates,
+    }
+
+
+@router.get("/profiles", response_model=ProfileList)
+def list_profiles(
+    conn: ReadDB,
+    q: Annotated[str | None, Query(description="Search names, email, phone and company")] = None,
+    trait: Annotated[
+        list[str] | None,
+        Query(description="NAME:OP:VALUE, OP one of eq ne gt gte lt lte contains exists; repeatable"),
+    ] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=profiles.queries.MAX_PAGE)] = 50,
+) -> dict[str, Any]:
+    """Profiles newest first, searched and filtered, a page at a time."""
+    filters = [profiles.TraitFilter.parse(text) for text in trait or []]
+    page = profiles.list_profiles(conn, q=q, filters=filters, cursor=cursor, limit=limit)
+    return {"data": [p.as_dict() for p in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/profiles/lookup", response_model=ProfileOut)
+def lookup_profile(
+    conn: ReadDB,
+    settings: SettingsDep,
+    email: str | None = None,
+    phone: str | None = None,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    kind: str | None = None,
+    value: str | None = None,
+    country: Annotated[str | None, Query(description="Region for a phone without country code")] = None,
+) -> dict[str, Any]:
+    """The profile an identity belongs to; the value is normalised like any input."""
+    given = {
+        k: v
+        for k, v in {"email": email, "phone": phone, "user_id": user_id, "anonymous_id": anonymous_id}.items()
+        if v is not None
+    }
+    if kind is not None or value is not None:
+        if kind is None or value is None:
+            raise Invalid(
+                "kind and value go together: ?kind=ext:shop&value=123",
+                field="kind" if kind is None else "value",
+            )
+        given[kind] = value
+    if len(given) != 1:
+        raise Invalid("give exactly one of email, phone, user_id, anonymous_id or kind+value", field="query")
+    ((lookup_kind, lookup_value),) = given.items()
+    region = country or settings.default_region
+    return profiles.lookup(conn, lookup_kind, lookup_value, region=region).as_dict()
+
+
+@router.get("/profiles/{profile_id}", response_model=ProfileOut)
+def get_profile(profile_id: str, conn: ReadDB) -> dict[str, Any]:
+    """One profile."""
+    return profiles.get_profile(conn, profile_id).as_dict()
+
+
+@router.patch("/profiles/{profile_id}", response_model=ProfileOut)
+def patch_profile(
+    profile_id: str, body: ProfilePatch, conn: WriteDB, settings: SettingsDep
+) -> dict[str, Any]:
+    """Set or remove (null) traits and add identities on one profile."""
+    current = profiles.get_profile(conn, profile_id)
+    country = body.traits.get("country") or current.traits.get("country")
+    region = country if isinstance(country, str) and len(country) == 2 else settings.default_region
+    record = _prepare(conn, body, region)
+    unset = [name for name, value in body.traits.items() if value is None]
+    profiles.patch_profile(conn, profile_id, record, unset=unset)
+    return profiles.get_profile(conn, profile_id).as_dict()
+
+
+@router.delete("/profiles/{profile_id}", status_code=204)
+def delete_profile(profile_id: str, conn: WriteDB) -> Response:
+    """Delete a profile and its identities."""
+    profiles.delete_profile(conn, profile_id)
+    return Response(status_code=204)

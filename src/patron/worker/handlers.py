@@ -1,0 +1,102 @@
+"""What each job kind does. A handler gets its context and payload and returns a result dict."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete
+
+from patron.accounts import purge_expired_sessions
+from patron.config import Settings
+from patron.files import delete_files_before, load_file, store_file
+from patron.imports.runner import ImportSummary, run_import
+from patron.imports.uploads import IMPORT_JOB as IMPORT_CSV
+from patron.jobs import Job, heartbeat
+from patron.storage.engine import transaction
+from patron.storage.schema import jobs
+from patron.storage.types import utcnow
+
+MAINTENANCE = "maintenance"
+# Finished jobs and stored files older than this are removed by the maintenance job.
+RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a handler may use: the database, settings, and a way to report progress."""
+
+    engine: Engine
+    settings: Settings
+    job: Job
+    worker: str
+
+    def progress(
+        self, conn: Connection, done: int, total: int | None = None, note: str | None = None
+    ) -> None:
+        """Record progress in `conn`'s transaction and extend the lease."""
+        heartbeat(
+            conn,
+            self.job.id,
+            self.worker,
+            lease_s=self.settings.job_lease_s,
+            done=done,
+            total=total,
+            note=note,
+        )
+
+
+Handler = Callable[[JobContext, dict[str, Any]], dict[str, Any] | None]
+
+
+def import_csv(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Import an uploaded CSV; its rejects file is stored for download."""
+    with transaction(ctx.engine, write=False) as conn:
+        upload = load_file(conn, payload["file_id"])
+    issues = io.StringIO()
+
+    def on_batch(conn: Connection, summary: ImportSummary, total: int) -> None:
+        ctx.progress(conn, summary.rows, total, f"{summary.rows:,} of about {total:,} rows")
+
+    summary = run_import(
+        ctx.engine,
+        upload.content,
+        source=payload["source"],
+        default_region=ctx.settings.default_region,
+        batch_size=ctx.settings.import_batch_size,
+        mapping=payload.get("mapping") or {},
+        id_column=payload.get("id_column") or None,
+        encoding=payload.get("encoding") or None,
+        issues_stream=issues,
+        on_batch=on_batch,
+    )
+    result = summary.as_dict()
+    result["file"] = upload.name
+    if summary.rejected or summary.flagged:
+        name = f"{PurePath(upload.name).stem}.rejects.csv"
+        with transaction(ctx.engine) as conn:
+            # utf-8-sig: Excel then opens Korean text correctly.
+            result["rejects_file_id"] = store_file(conn, name, issues.getvalue().encode("utf-8-sig"))
+        result["rejects_file"] = name
+    return result
+
+
+def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Purge expired sessions, and finished jobs and stored files past retention."""
+    cutoff = utcnow() - RETENTION
+    with transaction(ctx.engine) as conn:
+        sessions = purge_expired_sessions(conn)
+        old_jobs = conn.execute(
+            delete(jobs).where(jobs.c.finished_at < cutoff, jobs.c.status.in_(("succeeded", "failed")))
+        ).rowcount
+        old_files = delete_files_before(conn, cutoff)
+    return {"sessions_purged": sessions, "jobs_pruned": old_jobs, "files_pruned": old_files}
+
+
+HANDLERS: dict[str, Handler] = {IMPORT_CSV: import_csv, MAINTENANCE: maintenance}
+# name -> (kind, interval in seconds): created by `patron init`.
+SCHEDULES: dict[str, tuple[str, int]] = {"hourly-maintenance": (MAINTENANCE, 3600)}
