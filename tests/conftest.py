@@ -61,12 +61,24 @@ def _throwaway_cluster(tmp: Path) -> tuple[str, Path] | None:
         return None  # initdb refuses to run as root
     bindir = Path(initdb).parent
     data = tmp / "pgdata"
-    subprocess.run([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, capture_output=True)
+    subprocess.run(
+        [initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, capture_output=True
+    )
     port = _free_port()
     subprocess.run(
-        [str(bindir / "pg_ctl"), "-D", str(data), "-o", f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1",
-         "-l", str(tmp / "pg.log"), "-w", "start"],
-        check=True, capture_output=True,
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1",
+            "-l",
+            str(tmp / "pg.log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", data
 
@@ -80,7 +92,9 @@ def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not _reachable(server):
         started = _throwaway_cluster(tmp_path_factory.mktemp("pg"))
         if started is None:
-            _pg_skip_reason = f"PostgreSQL tests skipped: nothing answers at {server} and no initdb to start one"
+            _pg_skip_reason = (
+                f"PostgreSQL tests skipped: nothing answers at {server} and no initdb to start one"
+            )
             if IN_CI:
                 pytest.fail(_pg_skip_reason.replace("skipped", "cannot be skipped under CI"))
             pytest.skip(_pg_skip_reason)
@@ -94,7 +108,9 @@ def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if cluster_data is not None:
         bindir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]).parent
-        subprocess.run([str(bindir / "pg_ctl"), "-D", str(cluster_data), "stop", "-m", "fast"], capture_output=True)
+        subprocess.run(
+            [str(bindir / "pg_ctl"), "-D", str(cluster_data), "stop", "-m", "fast"], capture_output=True
+        )
 
 
 @pytest.fixture(scope="session")
@@ -131,8 +147,12 @@ class Database:
 
     def env(self) -> dict[str, str]:
         """Environment for running the real `patron` command against this database."""
-        return {**os.environ, "PATRON_DATABASE_URL": self.url, "PATRON_SECRET_KEY": "test-secret",
-                "PATRON_DEFAULT_REGION": "US"}
+        return {
+            **os.environ,
+            "PATRON_DATABASE_URL": self.url,
+            "PATRON_SECRET_KEY": "test-secret",
+            "PATRON_DEFAULT_REGION": "US",
+        }
 
 
 _engines: dict[str, Engine] = {}
@@ -182,15 +202,23 @@ def postgresql_db(postgresql_url: str) -> Database:
     return Database("postgresql", postgresql_url, engine, initialise(engine))
 
 
-def run_patron(database: Database, *args: str, cwd: Path | None = None, check: bool = True,
-               input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_patron(
+    database: Database, *args: str, cwd: Path | None = None, check: bool = True, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real `patron` entry point as a user would."""
     result = subprocess.run(
-        [sys.executable, "-m", "patron", *args], env=database.env(), cwd=cwd, capture_output=True, text=True,
-        input=input_text, timeout=300,
+        [sys.executable, "-m", "patron", *args],
+        env=database.env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=300,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"patron {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"patron {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

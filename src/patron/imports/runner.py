@@ -74,16 +74,21 @@ class ImportSummary:
 class IssueWriter:
     """The rejects file: each problem row as it was read, plus its line, outcome and reason."""
 
-    def __init__(self, stream: TextIO, header: Sequence[str] | None) -> None:
+    def __init__(self, stream: TextIO, header: Sequence[str] | None, *, width: int = 0) -> None:
         self.stream = stream
         self.count = 0
+        self.width = len(header) if header is not None else width
         self._writer = csv.writer(stream)
         if header is not None:
             self._writer.writerow([*header, "_line", "_outcome", "_reason"])
 
     def write(self, line: int, row: Sequence[str], outcome: str, reason: str) -> None:
-        """Record one rejected or flagged row."""
+        """Record one rejected or flagged row, fitted to the header so the reason columns line up."""
         safe = [value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for value in row]
+        if len(safe) > self.width > 0:
+            # Keep every cell of a malformed row: the extra ones go into the last column.
+            safe = [*safe[: self.width - 1], ",".join(safe[self.width - 1 :])]
+        safe += [""] * (self.width - len(safe))
         self._writer.writerow([*safe, line, outcome, reason])
         self.count += 1
 
@@ -225,7 +230,7 @@ def _import_batch_with_retries(
     for attempt in range(1, BATCH_RETRIES + 1):
         part = ImportSummary(source=summary.source)
         buffer = io.StringIO()
-        part_issues = IssueWriter(buffer, None)
+        part_issues = IssueWriter(buffer, None, width=len(reader.plan.header))
         try:
             with transaction(engine) as conn:
                 import_rows(conn, reader, batch, part, part_issues)

@@ -1,0 +1,64 @@
+"""Preparing a record: one pipeline decides identities, canonical traits and problems."""
+
+from __future__ import annotations
+
+from patron.profiles import prepare_record, split_name
+from patron.profiles.record import DROPPED, NOT_IDENTITY, REFUSED_IDENTITY
+
+TYPES = {"email": "string", "phone": "string", "birthday": "date", "lifetime_value": "number"}
+
+
+def prepare(traits: dict, identities: list | None = None, region: str = "US"):
+    return prepare_record(traits, identities or [], source="test", field_types=TYPES, default_region=region)
+
+
+def test_email_and_phone_traits_become_identities_in_the_records_country() -> None:
+    record = prepare({"email": " A@B.CO ", "phone": "010-1234-5678", "country": "kr"})
+    assert [(i.kind, i.value) for i in record.identities] == [("email", "a@b.co"), ("phone", "+821012345678")]
+    assert record.traits["country"] == "KR"
+
+
+def test_an_invalid_email_is_kept_as_a_trait_but_never_matches_anyone() -> None:
+    record = prepare({"email": "kim@@naver.com", "phone": "+14152345678"})
+    assert record.traits["email"] == "kim@@naver.com"
+    assert [i.kind for i in record.identities] == ["phone"]
+    assert record.problems[0].effect == NOT_IDENTITY
+
+
+def test_a_value_of_the_wrong_type_is_dropped_and_named() -> None:
+    record = prepare({"email": "a@b.co", "lifetime_value": "lots"})
+    assert "lifetime_value" not in record.traits
+    problem = record.problems[0]
+    assert (problem.field, problem.effect) == ("traits.lifetime_value", DROPPED)
+    assert "not a number" in problem.reason
+
+
+def test_identities_are_sorted_by_priority() -> None:
+    record = prepare({"email": "a@b.co"}, [("ext:shop", "C1"), ("user_id", "u1")])
+    assert [i.kind for i in record.identities] == ["user_id", "email", "ext:shop"]
+
+
+def test_a_bad_explicit_identity_is_refused() -> None:
+    record = prepare({}, [("email", "nope")])
+    assert record.problems[0].effect == REFUSED_IDENTITY
+    assert not record.has_identity
+    assert "nope" in record.no_identity_reason()
+
+
+def test_new_custom_traits_get_an_inferred_type() -> None:
+    record = prepare({"email": "a@b.co", "plan": "pro", "seats": 3, "beta": True})
+    assert record.new_fields == {"plan": "string", "seats": "number", "beta": "boolean"}
+
+
+def test_blank_values_are_no_values() -> None:
+    record = prepare({"email": "a@b.co", "city": "  ", "company": None})
+    assert set(record.traits) == {"email"}
+
+
+def test_a_whole_name_is_split_korean_family_name_first() -> None:
+    assert split_name("김민준") == ("민준", "김")
+    assert split_name("김 민준") == ("민준", "김")
+    assert split_name("Emily  Carter") == ("Emily", "Carter")
+    assert split_name("Madonna") == ("Madonna", "")
+    record = prepare({"email": "a@b.co", "name": "이서연"})
+    assert (record.traits["first_name"], record.traits["last_name"]) == ("서연", "이")
