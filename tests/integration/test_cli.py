@@ -101,7 +101,10 @@ def test_importing_the_same_file_twice_changes_nothing(db: Database, workdir: Pa
 
 
 def test_korean_excel_export_in_cp949_maps_korean_headers(db: Database, workdir: Path) -> None:
-    text = "고객번호,성,이름,이메일,휴대폰,회사,생년월일\nK-1,김,민준,minjun@example.com,010-2222-3333,한빛소프트,1988.03.14\n"
+    text = (
+        "고객번호,성,이름,이메일,휴대폰,회사,생년월일\n"
+        "K-1,김,민준,minjun@example.com,010-2222-3333,한빛소프트,1988.03.14\n"
+    )
     path = write(workdir / "crm.csv", text, "cp949")
     summary = import_json(db, path, "--source", "crm", "--id-column", "고객번호")
     assert summary["encoding"] == "cp949" and summary["created"] == 1
