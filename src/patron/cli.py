@@ -303,6 +303,7 @@ def _run_import(
             source=source,
             default_region=settings.default_region,
             batch_size=settings.import_batch_size,
+            parallel_min_rows=settings.import_parallel_min_rows,
             mapping=mapping,
             id_column=id_column,
             encoding=encoding,

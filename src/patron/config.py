@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 200_000_000
     # Rows per transaction during imports: big enough to amortise round trips, small enough
     # that progress shows and a crash loses little (see bench/import.py).
-    import_batch_size: int = Field(default=2000, ge=1)
+    import_batch_size: int = Field(default=5000, ge=1)
+    # Imports of at least this many rows prepare records in worker processes (one per core,
+    # at most 4): parsing and validating is CPU-bound, the database writes stay in one process.
+    import_parallel_min_rows: int = Field(default=20_000, ge=1)
 
     # Worker: how long a claimed job stays ours without a heartbeat, and how often to poll.
     job_lease_s: int = 120

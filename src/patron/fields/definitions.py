@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -62,6 +63,7 @@ class FieldDefinition:
         }
 
 
+@lru_cache(maxsize=4096)
 def is_field_name(name: str) -> bool:
     """True when `name` can name a trait."""
     return bool(_FIELD_NAME.match(name))

@@ -7,10 +7,14 @@ country or the default region. A value that does not normalise is not an identit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
-import phonenumbers
+try:
+    # Native port of libphonenumber: ~4.5 us a number instead of ~21 us (bench/import.py).
+    import rphonenumbers as phonenumbers
+except ImportError:  # pragma: no cover - platforms without a wheel use the reference library
+    import phonenumbers
 
 STANDARD_KINDS = ("user_id", "email", "phone", "anonymous_id")
 EXTERNAL_PREFIX = "ext:"
@@ -29,9 +33,8 @@ class IdentityError(ValueError):
     """A value that cannot be an identity of its kind; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """One normalised (kind, value) pair."""
+class Identity(NamedTuple):
+    """One normalised (kind, value) pair (a tuple: cheap to hash, it keys every batch lookup)."""
 
     kind: str
     value: str

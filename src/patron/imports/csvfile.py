@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ DELIMITERS = (",", ";", "\t", "|")
 # Above this share of broken sequences the file is not UTF-8 with a few bad rows but another
 # encoding altogether (Korean Excel saves CP949 by default).
 _UTF8_BROKEN_SHARE = 0.05
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,8 @@ class CsvText:
     text: str
     encoding: str
     delimiter: str
+    # True when some bytes could not be decoded; only then are cells checked one by one.
+    has_undecodable: bool = False
 
     @property
     def estimated_rows(self) -> int:
@@ -36,17 +40,21 @@ def decode(data: bytes, *, encoding: str | None = None) -> CsvText:
             text = data.decode(encoding, errors="surrogateescape")
         except LookupError:
             raise Invalid(f"unknown encoding {encoding!r}", field="encoding") from None
-        return CsvText(_strip_bom(text), encoding, sniff_delimiter(text))
+        return CsvText(_strip_bom(text), encoding, sniff_delimiter(text), bool(count_undecodable(text)))
+    try:
+        text = _strip_bom(data.decode("utf-8"))
+        return CsvText(text, "utf-8", sniff_delimiter(text))
+    except UnicodeDecodeError:
+        pass
     text = data.decode("utf-8", errors="surrogateescape")
-    broken = count_undecodable(text)
     chosen = "utf-8"
-    if broken and broken > _UTF8_BROKEN_SHARE * sum(1 for byte in data if byte >= 0x80):
+    if count_undecodable(text) > _UTF8_BROKEN_SHARE * sum(1 for byte in data if byte >= 0x80):
         try:
             text, chosen = data.decode("cp949"), "cp949"
         except UnicodeDecodeError:
             text, chosen = data.decode("cp949", errors="surrogateescape"), "cp949"
     text = _strip_bom(text)
-    return CsvText(text, chosen, sniff_delimiter(text))
+    return CsvText(text, chosen, sniff_delimiter(text), bool(count_undecodable(text)))
 
 
 def rows(csv_text: CsvText) -> Iterator[tuple[int, list[str]]]:
@@ -68,7 +76,7 @@ def sniff_delimiter(text: str) -> str:
 
 def count_undecodable(text: str) -> int:
     """How many bytes could not be decoded (kept as lone surrogates)."""
-    return sum(1 for char in text if "\udc80" <= char <= "\udcff")
+    return len(_UNDECODABLE.findall(text))
 
 
 def _strip_bom(text: str) -> str:

@@ -11,7 +11,7 @@ import csv
 import io
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -20,11 +20,14 @@ from sqlalchemy import Connection, Engine
 from patron.errors import ConcurrentWrite, Invalid
 from patron.fields.definitions import field_types
 from patron.identity.normalise import IdentityError, check_source_name
-from patron.imports.columns import ColumnPlan, plan_columns
-from patron.imports.csvfile import count_undecodable, decode, rows
-from patron.profiles.record import NOT_IDENTITY, PreparedRecord, Problem, prepare_record
-from patron.profiles.writes import upsert_records
-from patron.storage.engine import transaction
+from patron.imports.columns import plan_columns
+from patron.imports.csvfile import decode, rows
+from patron.imports.rows import ReadRow, RowReader, read_batches, worker_count
+from patron.process import frozen_heap
+from patron.profiles.record import NOT_IDENTITY, PreparedRecord
+from patron.profiles.writes import provenance_stamp, upsert_records
+from patron.storage.engine import bulk_connection, transaction
+from patron.storage.types import utcnow
 
 REJECTED, FLAGGED = "rejected", "flagged (row kept)"
 BATCH_RETRIES = 3
@@ -93,70 +96,18 @@ class IssueWriter:
         self.count += 1
 
 
-@dataclass(slots=True)
-class RowReader:
-    """Turns CSV rows into prepared records according to a column plan."""
-
-    plan: ColumnPlan
-    source: str
-    default_region: str | None
-    types: dict[str, str]
-
-    def read(self, line: int, row: list[str]) -> PreparedRecord | str:
-        """A prepared record, or the reason the row cannot be imported."""
-        header = self.plan.header
-        if len(row) != len(header):
-            if len(row) > len(header) and not any(v.strip() for v in row[len(header) :]):
-                row = row[: len(header)]  # trailing empty cells from spreadsheet exports
-            else:
-                return f"malformed row: expected {len(header)} fields, found {len(row)}"
-        traits: dict[str, str] = {}
-        identity_values: list[tuple[str, str]] = []
-        identity_columns: list[str] = []
-        for column, target, value in zip(header, self.plan.targets, row, strict=True):
-            if target.kind == "skip" or not value.strip():
-                continue
-            if count_undecodable(value):
-                return f"column {column!r} holds bytes that are not valid text; re-save the file as UTF-8"
-            if target.kind == "identity":
-                identity_values.append((target.name, value))
-                identity_columns.append(column)
-            else:
-                traits[target.name] = value
-        record = prepare_record(
-            traits,
-            identity_values,
-            source=self.source,
-            field_types=self.types,
-            default_region=self.default_region,
-            field_prefix="",
-        )
-        record.problems = [self._name_column(p, identity_columns) for p in record.problems]
-        self.types.update(record.new_fields)
-        if not record.has_identity:
-            return record.no_identity_reason()
-        return record
-
-    def _name_column(self, problem: Problem, identity_columns: list[str]) -> Problem:
-        if problem.field.startswith("identities["):
-            column = identity_columns[int(problem.field[len("identities[") : -1])]
-        else:
-            column = self.plan.column_for(problem.field)
-        return Problem(column, problem.value, problem.reason, problem.effect)
-
-
 def import_rows(
     conn: Connection,
-    reader: RowReader,
-    batch: Iterable[tuple[int, list[str]]],
+    batch: Iterable[ReadRow],
     summary: ImportSummary,
     issues: IssueWriter | None,
+    *,
+    stamp: str | None = None,
 ) -> None:
-    """Import one batch of (line, row) in the caller's transaction, counting into `summary`."""
+    """Upsert one batch of read rows in the caller's transaction, counting into `summary`."""
     good: list[PreparedRecord] = []
-    for line, row in batch:
+    for line, row, result in batch:
         summary.rows += 1
-        result = reader.read(line, row)
         if isinstance(result, str):
             summary.rejected += 1
             summary.reasons[f"rejected: {result.split(':')[0]}"] += 1
@@ -173,7 +124,7 @@ def import_rows(
                 issues.write(line, row, FLAGGED, reason)
         good.append(result)
     if good:
-        outcome = upsert_records(conn, good)
+        outcome = upsert_records(conn, good, stamp=stamp)
         summary.created += outcome.created
         summary.updated += outcome.updated
         summary.unchanged += outcome.unchanged
@@ -192,8 +143,12 @@ def run_import(
     encoding: str | None = None,
     issues_stream: TextIO | None = None,
     on_batch: BatchCallback | None = None,
+    parallel_min_rows: int = 20_000,
 ) -> ImportSummary:
-    """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`."""
+    """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`.
+
+    Files of at least `parallel_min_rows` rows are prepared in worker processes.
+    """
     started = time.perf_counter()
     try:
         check_source_name(source)
@@ -201,8 +156,7 @@ def run_import(
         raise Invalid(str(exc), field="source") from None
     csv_text = decode(data, encoding=encoding)
     summary = ImportSummary(source=source, encoding=csv_text.encoding)
-    lines = rows(csv_text)
-    first = next(lines, None)
+    first = next(rows(csv_text), None)
     if first is None or not any(cell.strip() for cell in first[1]):
         raise Invalid("the file is empty: the first line must name the columns", field="header")
     plan = plan_columns(first[1], source=source, overrides=mapping, id_column=id_column)
@@ -210,30 +164,37 @@ def run_import(
     issues = IssueWriter(issues_stream, plan.header) if issues_stream is not None else None
     with transaction(engine, write=False) as conn:
         types = field_types(conn)
-    reader = RowReader(plan, source, default_region, types)
+    stamp = provenance_stamp(utcnow())
+    reader = RowReader(plan, source, default_region, types, stamp, check_bytes=csv_text.has_undecodable)
     total = csv_text.estimated_rows
-    for batch in _batches(lines, batch_size):
-        _import_batch_with_retries(engine, reader, batch, summary, issues, on_batch, total)
+    workers = worker_count(total, min_rows=parallel_min_rows)
+    with frozen_heap(), bulk_connection(engine) as conn:
+        for batch in read_batches(reader, csv_text, batch_size=batch_size, workers=workers):
+            _import_batch_with_retries(
+                conn, batch, summary, issues, on_batch, total, width=len(plan.header), stamp=stamp
+            )
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _import_batch_with_retries(
-    engine: Engine,
-    reader: RowReader,
-    batch: list[tuple[int, list[str]]],
+    conn: Connection,
+    batch: list[ReadRow],
     summary: ImportSummary,
     issues: IssueWriter | None,
     on_batch: BatchCallback | None,
     total: int,
+    *,
+    width: int,
+    stamp: str,
 ) -> None:
     for attempt in range(1, BATCH_RETRIES + 1):
         part = ImportSummary(source=summary.source)
         buffer = io.StringIO()
-        part_issues = IssueWriter(buffer, None, width=len(reader.plan.header))
+        part_issues = IssueWriter(buffer, None, width=width)
         try:
-            with transaction(engine) as conn:
-                import_rows(conn, reader, batch, part, part_issues)
+            with conn.begin():
+                import_rows(conn, batch, part, part_issues, stamp=stamp)
                 if on_batch:
                     combined = _combined(summary, part)
                     on_batch(conn, combined, max(total, combined.rows))
@@ -263,16 +224,3 @@ def _combined(summary: ImportSummary, part: ImportSummary) -> ImportSummary:
     _add(combined, summary)
     _add(combined, part)
     return combined
-
-
-def _batches(lines: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
-    batch: list[tuple[int, list[str]]] = []
-    for item in lines:
-        if not item[1] or not any(cell.strip() for cell in item[1]):
-            continue  # blank lines are not rows
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

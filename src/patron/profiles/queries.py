@@ -16,6 +16,7 @@ from patron.errors import Invalid, NotFound
 from patron.fields.definitions import field_types
 from patron.fields.types import coerce, format_datetime
 from patron.identity.normalise import Identity, IdentityError, normalise
+from patron.profiles.provenance import decode as decode_provenance
 from patron.storage.ids import is_id
 from patron.storage.schema import identities, merge_candidates, profiles
 from patron.storage.traits import has_trait, typed_trait
@@ -209,7 +210,14 @@ def _hydrate(conn: Connection, rows: Sequence[Any]) -> list[Profile]:
         for profile_id, kind, value in conn.execute(query):
             found[profile_id].append(Identity(kind, value))
     return [
-        Profile(row.id, row.traits, row.provenance, found[row.id], row.created_at, row.updated_at)
+        Profile(
+            row.id,
+            row.traits,
+            decode_provenance(row.provenance, row.traits),
+            found[row.id],
+            row.created_at,
+            row.updated_at,
+        )
         for row in rows
     ]
 

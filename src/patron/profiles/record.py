@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from patron.fields.definitions import is_field_name
 from patron.fields.types import coerce, infer_type
 from patron.identity.normalise import Identity, IdentityError, normalise
+from patron.profiles.provenance import encode_one_write
+from patron.storage.bulk import driver_json
 
 # Problem effects: what happened to the value.
 DROPPED = "dropped"  # not stored (wrong type, bad name)
@@ -40,21 +44,73 @@ class Problem:
         return {"field": self.field, "value": self.value, "reason": self.reason, "effect": self.effect}
 
 
-@dataclass(slots=True)
 class PreparedRecord:
     """A record ready to upsert: canonical traits, normalised identities, problems found."""
 
-    source: str
-    traits: dict[str, Any] = field(default_factory=dict)
-    identities: list[Identity] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    # Custom traits seen for the first time: {name: inferred type}.
-    new_fields: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("source", "_traits", "identities", "problems", "new_fields", "new_row")
+
+    def __init__(
+        self,
+        source: str,
+        traits: dict[str, Any] | None = None,
+        identities: list[Identity] | None = None,
+        problems: list[Problem] | None = None,
+        new_fields: dict[str, str] | None = None,
+        new_row: tuple[str, str, str] | None = None,
+    ) -> None:
+        self.source = source
+        # None: decode from new_row when first asked (most imported records never are).
+        self._traits = traits if traits is not None or new_row else {}
+        self.identities = identities if identities is not None else []
+        self.problems = problems if problems is not None else []
+        # Custom traits seen for the first time: {name: inferred type}.
+        self.new_fields = new_fields if new_fields is not None else {}
+        # Import workers serialise ahead of time the row of a profile made from this record
+        # alone (traits JSON, provenance JSON, search text), so the writing process only writes.
+        self.new_row = new_row
+
+    @property
+    def traits(self) -> dict[str, Any]:
+        """Canonical trait values by name."""
+        if self._traits is None:
+            self._traits = orjson.loads(self.new_row[0]) if self.new_row else {}
+        return self._traits
 
     @property
     def has_identity(self) -> bool:
         """True when something can tell which person this is."""
         return bool(self.identities)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Compact pickling for read-ahead processes (16.6 -> ~4 us a record to unpickle).
+
+        Traits travel once, as the JSON inside `new_row`; identities as one flat tuple; empty
+        containers not at all.
+        """
+        flat = tuple(part for identity in self.identities for part in identity)
+        traits = None if self.new_row else self.traits
+        return (
+            _rebuilt,
+            (self.source, flat, traits, self.new_row, self.problems or None, self.new_fields or None),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PreparedRecord):
+            return NotImplemented
+        return (self.source, self.traits, self.identities, self.problems, self.new_fields, self.new_row) == (
+            other.source,
+            other.traits,
+            other.identities,
+            other.problems,
+            other.new_fields,
+            other.new_row,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"PreparedRecord(source={self.source!r}, traits={self.traits!r}, "
+            f"identities={self.identities!r}, problems={self.problems!r})"
+        )
 
     def no_identity_reason(self) -> str:
         """Why the record identifies nobody, naming the values that failed."""
@@ -62,6 +118,20 @@ class PreparedRecord:
         if failed:
             return "no usable identity: " + "; ".join(f"{p.field}: {p.reason}" for p in failed)
         return "no usable identity: give a valid email, phone or an id"
+
+
+def _rebuilt(
+    source: str,
+    flat_identities: tuple[str, ...],
+    traits: dict[str, Any] | None,
+    new_row: tuple[str, str, str] | None,
+    problems: list[Problem] | None,
+    new_fields: dict[str, str] | None,
+) -> PreparedRecord:
+    pairs = zip(flat_identities[::2], flat_identities[1::2], strict=True)
+    return PreparedRecord(
+        source, traits, [Identity._make(pair) for pair in pairs], problems, new_fields, new_row
+    )
 
 
 def prepare_record(
@@ -83,14 +153,18 @@ def prepare_record(
     region = country if country and _COUNTRY_CODE.match(country) else default_region
 
     for name, raw in pending.items():
-        label = f"{field_prefix}{name}"
         if not is_field_name(name):
             record.problems.append(
-                Problem(label, raw, "not a valid field name (use letters, digits and '_')", DROPPED)
+                Problem(
+                    f"{field_prefix}{name}",
+                    raw,
+                    "not a valid field name (use letters, digits and '_')",
+                    DROPPED,
+                )
             )
             continue
         if name in ("email", "phone"):
-            _identity_trait(record, name, raw, region, label)
+            _identity_trait(record, name, raw, region, f"{field_prefix}{name}")
             continue
         field_type = field_types.get(name)
         if field_type is None:
@@ -98,7 +172,9 @@ def prepare_record(
         try:
             record.traits[name] = coerce(field_type, raw)
         except ValueError as exc:
-            record.problems.append(Problem(label, raw, f"{exc} (field type is {field_type})", DROPPED))
+            record.problems.append(
+                Problem(f"{field_prefix}{name}", raw, f"{exc} (field type is {field_type})", DROPPED)
+            )
 
     for index, (kind, raw) in enumerate(identities):
         try:
@@ -107,8 +183,13 @@ def prepare_record(
             record.problems.append(Problem(f"identities[{index}]", raw, str(exc), REFUSED_IDENTITY))
             continue
         _add_identity(record, identity)
-    record.identities.sort(key=lambda identity: identity.priority)
+    if len(record.identities) > 1:
+        record.identities.sort(key=_priority)
     return record
+
+
+def _priority(identity: Identity) -> int:
+    return identity.priority
 
 
 def _identity_trait(record: PreparedRecord, name: str, raw: Any, region: str | None, label: str) -> None:
@@ -161,6 +242,12 @@ def split_name(full: str) -> tuple[str, str]:
     if len(parts) == 1:
         return parts[0], ""
     return " ".join(parts[:-1]), parts[-1]
+
+
+def serialise_new_row(record: PreparedRecord, stamp: str) -> tuple[str, str, str]:
+    """Traits JSON, provenance JSON and search text of a profile made from `record` alone."""
+    provenance = encode_one_write(record.source, stamp, record.traits)
+    return driver_json(record.traits), driver_json(provenance), search_text(record.traits)
 
 
 def search_text(traits: Mapping[str, Any]) -> str:

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, delete, select
 
 from patron.errors import ConcurrentWrite, Conflict, NotFound
 from patron.fields.definitions import register_discovered
 from patron.identity.normalise import Identity
+from patron.profiles.provenance import decode as decode_provenance
+from patron.profiles.provenance import encode as encode_provenance
 from patron.profiles.record import PreparedRecord, search_text
-from patron.storage.ids import new_id
+from patron.storage.bulk import driver_datetime, driver_json, in_values, insert_many, update_many
+from patron.storage.ids import new_ids
 from patron.storage.schema import identities, merge_candidates, profiles
 from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+PROFILE_COLUMNS = ("id", "traits", "provenance", "search", "updated_at", "created_at")
+IDENTITY_COLUMNS = ("kind", "value", "profile_id", "source", "created_at")
 # Keeps every IN list under SQLite's and psycopg's bound-parameter limits.
 LOOKUP_CHUNK = 5000
 
@@ -30,9 +36,12 @@ LOOKUP_CHUNK = 5000
 @dataclass(slots=True)
 class _ProfileState:
     traits: dict[str, Any]
-    provenance: dict[str, Any]
+    provenance: dict[str, Any] | None  # None while `ready_row` stands for the whole row
     is_new: bool
     changed: bool = False
+    # A new profile made from one record and untouched since: its row was serialised ahead.
+    ready_row: tuple[str, str, str] | None = None
+    origin: str = ""
 
 
 @dataclass(slots=True)
@@ -41,7 +50,7 @@ class RecordOutcome:
 
     profile_id: str
     status: str  # created | updated | unchanged
-    merge_candidates: list[str] = field(default_factory=list)
+    merge_candidates: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -55,16 +64,25 @@ class BatchOutcome:
     candidates: int = 0
 
 
-def upsert_records(conn: Connection, batch: Sequence[PreparedRecord]) -> BatchOutcome:
-    """Upsert records that each carry at least one identity; later records see earlier ones."""
+def upsert_records(
+    conn: Connection, batch: Sequence[PreparedRecord], *, stamp: str | None = None
+) -> BatchOutcome:
+    """Upsert records that each carry at least one identity; later records see earlier ones.
+
+    `stamp` is the provenance time of every value written (default: now); an import passes its
+    start time, so all its values share one, the one its workers serialised rows with.
+    """
     now = utcnow()
-    stamp = now.isoformat().replace("+00:00", "Z")
+    at = driver_datetime(conn, now)
+    stamp = stamp or provenance_stamp(now)
     owner = find_owners(conn, {i for record in batch for i in record.identities})
     states = _load_states(conn, set(owner.values()))
-    new_identities: list[dict[str, Any]] = []
+    fresh_ids = iter(new_ids(len(batch)))
+    new_identities: list[tuple[str, str, str, str, Any]] = []
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     outcome = BatchOutcome(records=[])
 
+    counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0}
     for record in batch:
         if not record.identities:
             raise ValueError("upsert_records needs records with an identity; reject others first")
@@ -75,41 +93,28 @@ def upsert_records(conn: Connection, batch: Sequence[PreparedRecord]) -> BatchOu
                 matched.append(profile_id)
         if matched:
             profile_id = matched[0]
-            state = states[profile_id]
-            status = UPDATED if _apply(state, record, stamp) else UNCHANGED
+            status = UPDATED if _apply(states[profile_id], record, stamp) else UNCHANGED
         else:
-            profile_id = new_id()
-            state = states[profile_id] = _ProfileState({}, {}, is_new=True)
-            _apply(state, record, stamp)
+            profile_id = next(fresh_ids)
+            states[profile_id] = _new_state(record, stamp)
             status = CREATED
-        result = RecordOutcome(profile_id, status)
         for other in matched[1:]:
             # One record, two people: never guess. Keep both and let a person decide.
             pair = (min(profile_id, other), max(profile_id, other))
             pairs.setdefault(pair, _evidence(record, owner, pair))
-            result.merge_candidates.append(other)
         for identity in record.identities:
             if identity not in owner:
                 owner[identity] = profile_id
-                new_identities.append(
-                    {
-                        "kind": identity.kind,
-                        "value": identity.value,
-                        "profile_id": profile_id,
-                        "source": record.source,
-                        "created_at": now,
-                    }
-                )
+                new_identities.append((identity.kind, identity.value, profile_id, record.source, at))
                 if status == UNCHANGED:
-                    status = result.status = UPDATED
-        outcome.records.append(result)
-        setattr(outcome, status, getattr(outcome, status) + 1)
+                    status = UPDATED
+        outcome.records.append(RecordOutcome(profile_id, status, tuple(matched[1:])))
+        counts[status] += 1
+    outcome.created, outcome.updated, outcome.unchanged = counts[CREATED], counts[UPDATED], counts[UNCHANGED]
 
-    _write(conn, states, new_identities, now)
+    _write(conn, states, new_identities, at)
     outcome.candidates = record_candidates(conn, pairs)
     _register_new_fields(conn, batch)
-    if conn.dialect.name == "postgresql" and new_identities:
-        _verify_claims(conn, new_identities)
     return outcome
 
 
@@ -123,9 +128,9 @@ def find_owners(conn: Connection, wanted: set[Identity]) -> dict[Identity, str]:
         for start in range(0, len(values), LOOKUP_CHUNK):
             chunk = values[start : start + LOOKUP_CHUNK]
             query = select(identities.c.value, identities.c.profile_id).where(
-                identities.c.kind == kind, identities.c.value.in_(chunk)
+                identities.c.kind == kind, in_values(conn, identities.c.value, chunk)
             )
-            for value, profile_id in conn.execute(query):
+            for value, profile_id in conn.execute(query).all():
                 found[Identity(kind, value)] = profile_id
     return found
 
@@ -161,13 +166,32 @@ def _load_states(conn: Connection, profile_ids: set[str]) -> dict[str, _ProfileS
             .order_by(profiles.c.id)
             .with_for_update()  # read-modify-write; rendered only on PostgreSQL
         )
-        for profile_id, traits, provenance in conn.execute(query):
-            states[profile_id] = _ProfileState(traits, provenance, is_new=False)
+        for profile_id, traits, provenance in conn.execute(query).all():
+            states[profile_id] = _ProfileState(traits, decode_provenance(provenance, traits), is_new=False)
     return states
+
+
+def provenance_stamp(moment: datetime) -> str:
+    """The provenance time of a write, as stored."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _new_state(record: PreparedRecord, stamp: str) -> _ProfileState:
+    if record.new_row is not None:
+        return _ProfileState(
+            record.traits, None, is_new=True, changed=True, ready_row=record.new_row, origin=record.source
+        )
+    state = _ProfileState({}, {}, is_new=True)
+    _apply(state, record, stamp)
+    return state
 
 
 def _apply(state: _ProfileState, record: PreparedRecord, stamp: str) -> bool:
     """Set the record's traits on the profile; True when anything changed."""
+    if state.provenance is None:  # a second record for a profile this batch made: unpack it
+        state.provenance = {name: {"source": state.origin, "at": stamp} for name in state.traits}
+        state.traits = dict(state.traits)
+        state.ready_row = None
     changed = False
     for name, value in record.traits.items():
         current = state.traits.get(name)
@@ -204,63 +228,45 @@ def _evidence(record: PreparedRecord, owner: dict[Identity, str], pair: tuple[st
 
 
 def _write(
-    conn: Connection, states: dict[str, _ProfileState], new_identities: list[dict[str, Any]], now: Any
+    conn: Connection,
+    states: dict[str, _ProfileState],
+    claimed: list[tuple[str, str, str, str, Any]],
+    at: Any,
 ) -> None:
-    created = [
-        {
-            "id": pid,
-            "traits": s.traits,
-            "provenance": s.provenance,
-            "search": search_text(s.traits),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for pid, s in states.items()
-        if s.is_new
-    ]
-    changed = [
-        {
-            "pid": pid,
-            "traits": s.traits,
-            "provenance": s.provenance,
-            "search": search_text(s.traits),
-            "updated_at": now,
-        }
-        for pid, s in states.items()
-        if s.changed and not s.is_new
-    ]
-    if created:
-        conn.execute(insert(profiles), created)
-    if changed:
-        statement = (
-            update(profiles)
-            .where(profiles.c.id == bindparam("pid"))
-            .values(
-                traits=bindparam("traits"),
-                provenance=bindparam("provenance"),
-                search=bindparam("search"),
-                updated_at=bindparam("updated_at"),
-            )
-        )
-        conn.execute(statement, changed)
-    if new_identities:
-        conn.execute(insert_ignoring_conflicts(conn, identities, ["kind", "value"]), new_identities)
+    """Write new and changed profiles and the identities they claim (rows in driver form)."""
+    created = [(pid, *(s.ready_row or _row_text(s)), at, at) for pid, s in states.items() if s.is_new]
+    changed = [(pid, *_row_text(s), at) for pid, s in states.items() if s.changed and not s.is_new]
+    insert_many(conn, profiles, PROFILE_COLUMNS, created)
+    update_many(conn, profiles, "id", PROFILE_COLUMNS[1:5], changed)
+    is_postgresql = conn.dialect.name == "postgresql"
+    inserted = insert_many(
+        conn,
+        identities,
+        IDENTITY_COLUMNS,
+        claimed,
+        ignore_conflicts_on=("kind", "value"),
+        returning=("kind", "value") if is_postgresql else (),
+    )
+    if is_postgresql and len(inserted) < len(claimed):
+        # SQLite writers hold the database lock (BEGIN IMMEDIATE); PostgreSQL ones can race.
+        _refuse_lost_claims(conn, claimed, set(inserted))
 
 
-def _verify_claims(conn: Connection, claimed: list[dict[str, Any]]) -> None:
-    """On PostgreSQL a concurrent writer may have taken an identity first: detect it."""
-    wanted = {(row["kind"], row["value"]): row["profile_id"] for row in claimed}
-    keys = list(wanted)
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        chunk = keys[start : start + LOOKUP_CHUNK]
-        query = select(identities.c.kind, identities.c.value, identities.c.profile_id).where(
-            tuple_(identities.c.kind, identities.c.value).in_(chunk)
-        )
-        for kind, value, profile_id in conn.execute(query):
-            if wanted[(kind, value)] != profile_id:
-                raise ConcurrentWrite(
-                    f"identity {kind}:{value} was claimed by another writer; retry the batch"
-                )
+def _row_text(state: _ProfileState) -> tuple[str, str, str]:
+    """Traits JSON, stored provenance JSON and search text of a profile."""
+    provenance = encode_provenance(state.provenance or {})
+    return driver_json(state.traits), driver_json(provenance), search_text(state.traits)
+
+
+def _refuse_lost_claims(
+    conn: Connection, claimed: list[tuple[Any, ...]], inserted: set[tuple[str, str]]
+) -> None:
+    """Identities another writer took first: fine if ours already, else retry the batch."""
+    lost = {(kind, value): pid for kind, value, pid, *_ in claimed if (kind, value) not in inserted}
+    owners = find_owners(conn, {Identity(kind, value) for kind, value in lost})
+    for identity, owner in owners.items():
+        if lost[identity] != owner:
+            raise ConcurrentWrite(f"identity {identity.kind}:{identity.value} was claimed by another writer")
 
 
 def patch_profile(
@@ -279,25 +285,17 @@ def patch_profile(
                 field=identity.kind,
                 details={"profile_id": owner_id},
             )
-    changed = _apply(state, record, utcnow().isoformat().replace("+00:00", "Z"))
+    changed = _apply(state, record, provenance_stamp(utcnow()))
     for name in unset:
         if name in state.traits:
             del state.traits[name]
             state.provenance.pop(name, None)
             state.changed = changed = True
-    now = utcnow()
+    at = driver_datetime(conn, utcnow())
     new_identities = [
-        {
-            "kind": i.kind,
-            "value": i.value,
-            "profile_id": profile_id,
-            "source": record.source,
-            "created_at": now,
-        }
-        for i in record.identities
-        if i not in owners
+        (i.kind, i.value, profile_id, record.source, at) for i in record.identities if i not in owners
     ]
-    _write(conn, rows, new_identities, now)
+    _write(conn, rows, new_identities, at)
     _register_new_fields(conn, [record])
     return changed or bool(new_identities)
 

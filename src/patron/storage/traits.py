@@ -31,21 +31,13 @@ def has_trait(dialect: str, name: str) -> ColumnElement[bool]:
 
 
 def remove_trait(dialect: str, name: str) -> Update:
-    """One statement removing the trait (and its provenance) from every profile holding it."""
+    """One statement removing the trait from every profile holding it.
+
+    Its provenance entry stays until the profile's next write; readers only show provenance
+    of traits that are present.
+    """
     if dialect == "postgresql":
-        return (
-            update(profiles)
-            .where(has_trait(dialect, name))
-            .values(
-                traits=profiles.c.traits.op("-")(literal(name)),
-                provenance=profiles.c.provenance.op("-")(literal(name)),
-            )
-        )
-    return (
-        update(profiles)
-        .where(has_trait(dialect, name))
-        .values(
-            traits=func.json_remove(profiles.c.traits, json_path(name)),
-            provenance=func.json_remove(profiles.c.provenance, json_path(name)),
-        )
-    )
+        removed = profiles.c.traits.op("-")(literal(name))
+    else:
+        removed = func.json_remove(profiles.c.traits, json_path(name))
+    return update(profiles).where(has_trait(dialect, name)).values(traits=removed)

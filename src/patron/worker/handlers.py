@@ -68,6 +68,7 @@ def import_csv(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         source=payload["source"],
         default_region=ctx.settings.default_region,
         batch_size=ctx.settings.import_batch_size,
+        parallel_min_rows=ctx.settings.import_parallel_min_rows,
         mapping=payload.get("mapping") or {},
         id_column=payload.get("id_column") or None,
         encoding=payload.get("encoding") or None,

@@ -66,7 +66,7 @@ def upsert_profile(
         **profile.as_dict(),
         "status": outcome.status,
         "warnings": [p.as_dict() for p in record.problems],
-        "merge_candidates": outcome.merge_candidates,
+        "merge_candidates": list(outcome.merge_candidates),
     }
 
 
