@@ -154,3 +154,28 @@ def test_user_password_resets_the_admin_login(db: Database) -> None:
     assert len(result["password"]) >= 12
     missing = run_patron(db, "user", "password", "nobody@example.com", check=False)
     assert missing.returncode == 2 and "no user" in missing.stderr
+
+
+def test_demo_loads_three_apps_into_one_profile_per_person(db: Database, workdir: Path) -> None:
+    result = json.loads(
+        run_patron(db, "demo", "--people", "400", "--directory", str(workdir), "--json").stdout
+    )
+    imports = {Path(i["file"]).name: i for i in result["imports"]}
+    assert set(imports) == {"shop_customers.csv", "crm_contacts.csv", "newsletter_subscribers.csv"}
+    assert imports["crm_contacts.csv"]["encoding"] == "cp949"
+    assert imports["newsletter_subscribers.csv"]["rejected"] > 0
+    rows = sum(i["rows"] for i in result["imports"])
+    # People in two or three apps become one profile each.
+    assert 400 <= result["stats"]["profiles"] < rows
+    before = people(db)
+    again = json.loads(
+        run_patron(db, "demo", "--people", "400", "--directory", str(workdir), "--json").stdout
+    )
+    # Loading it again ends where it was (apps that disagree take turns on the way).
+    assert all(i["created"] == 0 for i in again["imports"])
+    assert people(db) == before
+
+
+def people(db: Database) -> list[tuple[str, dict, list]]:
+    exported = [json.loads(line) for line in run_patron(db, "export").stdout.splitlines()]
+    return [(p["id"], p["traits"], p["identities"]) for p in exported]
