@@ -144,17 +144,18 @@ def jobs_page(request: Request, session: AdminSession, conn: ReadDB, status: str
     return page(request, "jobs.html", context)
 
 
+# Registered before /jobs/{job_id}, which would otherwise take "7.json" as the id.
+@router.get("/jobs/{job_id}.json")
+def job_progress(job_id: int, session: AdminSession, conn: ReadDB) -> JSONResponse:
+    """Progress for the job page's polling script."""
+    return JSONResponse(jobs.get_job(conn, job_id).as_dict())
+
+
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, job_id: int, session: AdminSession, conn: ReadDB) -> Response:
     """One job: live progress bar, then its summary, rejects file and attempts."""
     job = jobs.get_job(conn, job_id)
     return page(request, "job.html", {"active": "jobs", "job": job, "runs": jobs.list_runs(conn, job_id)})
-
-
-@router.get("/jobs/{job_id}.json")
-def job_progress(job_id: int, session: AdminSession, conn: ReadDB) -> JSONResponse:
-    """Progress for the job page's polling script."""
-    return JSONResponse(jobs.get_job(conn, job_id).as_dict())
 
 
 @router.get("/files/{file_id}")

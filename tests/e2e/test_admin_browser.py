@@ -1,0 +1,69 @@
+"""The admin in a real browser against `patron serve`: what a marketer does on day one."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.browser
+
+
+def a_demo_customer(server: Server) -> dict[str, str]:
+    """Someone from the demo shop export with a plain first and last name and a valid email."""
+    text = (server.demo_dir / "shop_customers.csv").read_text(encoding="utf-8-sig")
+    for row in csv.DictReader(io.StringIO(text)):
+        email = row["Email"].strip().lower()
+        if (
+            row["First Name"].isalpha()
+            and row["Last Name"].isalpha()
+            and email.count("@") == 1
+            and "." in email
+        ):
+            return {"first": row["First Name"], "last": row["Last Name"], "email": email}
+    raise AssertionError("the demo shop export has no plain customer")
+
+
+def log_in(page: object, server: Server) -> None:
+    page.goto(f"{server.url}/admin/")
+    page.get_by_label("Email").fill(server.email)
+    page.get_by_label("Password").fill(server.password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server.url}/admin/")
+
+
+def test_log_in_and_find_a_demo_contact(page: object, server: Server) -> None:
+    person = a_demo_customer(server)
+    log_in(page, server)
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
+    page.get_by_label("Search contacts").fill(person["email"])
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"{person['first']} {person['last']}").click()
+    assert page.get_by_role("heading", name=f"{person['first']} {person['last']}").is_visible()
+    identities = page.locator("section", has=page.get_by_role("heading", name="Identities"))
+    assert person["email"] in identities.inner_text()
+    traits = page.locator("table.traits").inner_text()
+    assert "shop" in traits  # where the value came from
+
+
+def test_upload_a_csv_and_watch_the_import_finish(page: object, server: Server, tmp_path: object) -> None:
+    log_in(page, server)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+    upload = tmp_path / "fair.csv"  # type: ignore[operator]
+    upload.write_bytes(
+        "이메일,이름,휴대폰\nvisitor1@example.com,지우,010-3333-4444\nnot-an-email,없음,\n".encode("cp949")
+    )
+    page.get_by_label("CSV file").set_input_files(str(upload))
+    page.get_by_label("Source app").fill("fair")
+    page.get_by_role("button", name="Upload and import").click()
+    page.wait_for_url("**/admin/jobs/*")
+    # The in-process worker runs it; the page polls and shows the summary when done.
+    page.get_by_role("heading", name="Summary").wait_for()
+    assert page.locator("#job-status").inner_text() == "succeeded"
+    assert page.get_by_role("link", name="Download rejects file (fair.rejects.csv)").is_visible()
+    summary = page.locator("#summary").inner_text()
+    assert "Created" in summary and "Rejected" in summary

@@ -1,0 +1,183 @@
+"""The admin over HTTP: login, CSRF, contacts, profile page, CSV upload as a job."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from patron.worker import Worker
+from tests.conftest import Database
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def log_in(client: TestClient, db: Database, password: str | None = None) -> str:
+    form = client.get("/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={
+            "email": "ADMIN@example.com",
+            "password": password or db.init.admin_password,
+            "csrf_token": csrf_of(form.text),
+            "next": "/admin/contacts",
+        },
+        follow_redirects=False,
+    )
+    return response.headers["location"]
+
+
+def add_person(api_client: TestClient, db: Database, traits: dict, source: str = "crm") -> dict:
+    response = api_client.post(
+        "/api/v1/profiles",
+        json={"traits": traits, "source": source},
+        headers={"Authorization": f"Bearer {db.admin_key}"},
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_pages_need_a_login_and_come_back_after_it(app_client: TestClient, db: Database) -> None:
+    response = app_client.get("/admin/contacts?q=kim", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/login?next=/admin/contacts%3Fq%3Dkim"
+    assert log_in(app_client, db) == "/admin/contacts"
+    cookie = app_client.cookies.jar._cookies  # type: ignore[attr-defined]
+    assert cookie, "a session cookie is set"
+    assert app_client.get("/admin/").status_code == 200
+
+
+def test_a_wrong_password_shows_an_error_and_no_session(app_client: TestClient, db: Database) -> None:
+    location = log_in(app_client, db, password="not-the-password")
+    assert location.startswith("/admin/login?error=credentials")
+    page = app_client.get(location)
+    assert "Wrong email or password" in page.text
+    assert app_client.get("/admin/", follow_redirects=False).status_code == 303
+
+
+def test_a_login_form_without_its_token_is_refused(app_client: TestClient, db: Database) -> None:
+    response = app_client.post(
+        "/admin/login",
+        data={"email": "admin@example.com", "password": db.init.admin_password, "csrf_token": "forged"},
+        follow_redirects=False,
+    )
+    assert "error=expired" in response.headers["location"]
+
+
+def test_the_session_cookie_is_http_only_and_same_site(app_client: TestClient, db: Database) -> None:
+    form = app_client.get("/admin/login")
+    response = app_client.post(
+        "/admin/login",
+        data={
+            "email": "admin@example.com",
+            "password": db.init.admin_password,
+            "csrf_token": csrf_of(form.text),
+        },
+        follow_redirects=False,
+    )
+    cookie = response.headers["set-cookie"]
+    assert "patron_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_every_form_needs_the_sessions_csrf_token(app_client: TestClient, db: Database) -> None:
+    log_in(app_client, db)
+    forged = app_client.post("/admin/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert forged.status_code == 403 and "Form expired" in forged.text
+    missing = app_client.post(
+        "/admin/imports", data={"source": "x"}, files={"file": ("a.csv", b"Email\na@b.co\n")}
+    )
+    assert missing.status_code == 403
+    token = csrf_of(app_client.get("/admin/").text)
+    out = app_client.post("/admin/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert app_client.get("/admin/", follow_redirects=False).status_code == 303
+
+
+def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
+    app_client: TestClient, db: Database
+) -> None:
+    person = add_person(
+        app_client,
+        db,
+        {"email": "minjun@example.com", "first_name": "민준", "last_name": "김", "company": "한빛소프트"},
+        source="crm",
+    )
+    add_person(app_client, db, {"email": "emily@example.com", "first_name": "Emily"}, source="shop")
+    log_in(app_client, db)
+    found = app_client.get("/admin/contacts", params={"q": "김민준"})
+    assert "minjun@example.com" in found.text and "emily@example.com" not in found.text
+    page = app_client.get(f"/admin/contacts/{person['id']}")
+    assert page.status_code == 200
+    assert "한빛소프트" in page.text and "crm" in page.text and "email" in page.text
+    assert app_client.get("/admin/contacts/01ZZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
+
+
+def test_values_are_escaped_and_pages_forbid_inline_scripts(app_client: TestClient, db: Database) -> None:
+    person = add_person(app_client, db, {"email": "x@example.com", "company": "<script>alert(1)</script>"})
+    log_in(app_client, db)
+    page = app_client.get(f"/admin/contacts/{person['id']}")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self' covers it
+    assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_an_uploaded_csv_is_imported_as_a_job_with_its_summary_and_rejects(
+    app_client: TestClient, db: Database
+) -> None:
+    log_in(app_client, db)
+    token = csrf_of(app_client.get("/admin/imports").text)
+    content = "이메일,이름,Favourite Colour\nkim@example.com,민준,blue\nbroken@@x,없음,red\n".encode("cp949")
+    response = app_client.post(
+        "/admin/imports",
+        data={"csrf_token": token, "source": "fair", "mapping": "Favourite Colour=favourite_colour"},
+        files={"file": ("visitors.csv", content, "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    job_url = response.headers["location"]
+    assert "queued" in app_client.get(job_url).text
+    Worker(db.engine, db.settings).run_once()
+    progress = app_client.get(job_url + ".json").json()
+    assert (progress["status"], progress["percent"]) == ("succeeded", 100)
+    page = app_client.get(job_url)
+    assert "Download rejects file" in page.text
+    rejects_url = re.search(r'href="(/admin/files/[^"]+)"', page.text).group(1)
+    rejects = app_client.get(rejects_url)
+    assert rejects.headers["content-disposition"].startswith("attachment")
+    assert "broken@@x" in rejects.content.decode("utf-8-sig")
+    assert (
+        app_client.get("/admin/contacts", params={"q": "kim@example.com"}).text.count("kim@example.com") >= 1
+    )
+
+
+def test_an_upload_with_a_bad_mapping_is_refused_on_the_page(app_client: TestClient, db: Database) -> None:
+    log_in(app_client, db)
+    token = csrf_of(app_client.get("/admin/imports").text)
+    response = app_client.post(
+        "/admin/imports",
+        data={"csrf_token": token, "source": "fair", "mapping": "Mobile=phone"},
+        files={"file": ("visitors.csv", b"Email\na@b.co\n", "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "&#39;Mobile&#39; is not in the file" in response.text
+
+
+def test_dashboard_shows_counts_and_a_chart(app_client: TestClient, db: Database) -> None:
+    add_person(app_client, db, {"email": "a@example.com", "phone": "+14152345678"})
+    log_in(app_client, db)
+    page = app_client.get("/admin/").text
+    assert "<svg" in page and "Identities by kind" in page
+
+
+def test_the_data_dictionary_lists_standard_and_custom_fields(app_client: TestClient, db: Database) -> None:
+    add_person(app_client, db, {"email": "a@example.com", "plan": "pro"}, source="billing")
+    log_in(app_client, db)
+    page = app_client.get("/admin/fields").text
+    assert "birthday" in page and "plan" in page and "billing" in page
