@@ -124,7 +124,7 @@ def import_rows(
                 issues.write(line, row, FLAGGED, reason)
         good.append(result)
     if good:
-        outcome = upsert_records(conn, good, stamp=stamp)
+        outcome = upsert_records(conn, good, stamp=stamp, outcomes=False)
         summary.created += outcome.created
         summary.updated += outcome.updated
         summary.unchanged += outcome.unchanged

@@ -36,12 +36,9 @@ LOOKUP_CHUNK = 5000
 @dataclass(slots=True)
 class _ProfileState:
     traits: dict[str, Any]
-    provenance: dict[str, Any] | None  # None while `ready_row` stands for the whole row
+    provenance: dict[str, Any]
     is_new: bool
     changed: bool = False
-    # A new profile made from one record and untouched since: its row was serialised ahead.
-    ready_row: tuple[str, str, str] | None = None
-    origin: str = ""
 
 
 @dataclass(slots=True)
@@ -65,18 +62,21 @@ class BatchOutcome:
 
 
 def upsert_records(
-    conn: Connection, batch: Sequence[PreparedRecord], *, stamp: str | None = None
+    conn: Connection, batch: Sequence[PreparedRecord], *, stamp: str | None = None, outcomes: bool = True
 ) -> BatchOutcome:
     """Upsert records that each carry at least one identity; later records see earlier ones.
 
     `stamp` is the provenance time of every value written (default: now); an import passes its
-    start time, so all its values share one, the one its workers serialised rows with.
+    start time, so all its values share one, the one its workers serialised rows with. With
+    `outcomes=False` only the totals are kept (imports), not one RecordOutcome per record.
     """
     now = utcnow()
     at = driver_datetime(conn, now)
     stamp = stamp or provenance_stamp(now)
     owner = find_owners(conn, {i for record in batch for i in record.identities})
     states = _load_states(conn, set(owner.values()))
+    # New profiles made from one record and untouched since: their rows were serialised ahead.
+    ready: dict[str, PreparedRecord] = {}
     fresh_ids = iter(new_ids(len(batch)))
     new_identities: list[tuple[str, str, str, str, Any]] = []
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
@@ -93,10 +93,15 @@ def upsert_records(
                 matched.append(profile_id)
         if matched:
             profile_id = matched[0]
-            status = UPDATED if _apply(states[profile_id], record, stamp) else UNCHANGED
+            state = states.get(profile_id) or _unpack(states, ready, profile_id, stamp)
+            status = UPDATED if _apply(state, record, stamp) else UNCHANGED
         else:
             profile_id = next(fresh_ids)
-            states[profile_id] = _new_state(record, stamp)
+            if record.new_row is not None:
+                ready[profile_id] = record
+            else:
+                states[profile_id] = state = _ProfileState({}, {}, is_new=True)
+                _apply(state, record, stamp)
             status = CREATED
         for other in matched[1:]:
             # One record, two people: never guess. Keep both and let a person decide.
@@ -108,11 +113,12 @@ def upsert_records(
                 new_identities.append((identity.kind, identity.value, profile_id, record.source, at))
                 if status == UNCHANGED:
                     status = UPDATED
-        outcome.records.append(RecordOutcome(profile_id, status, tuple(matched[1:])))
+        if outcomes:
+            outcome.records.append(RecordOutcome(profile_id, status, tuple(matched[1:])))
         counts[status] += 1
     outcome.created, outcome.updated, outcome.unchanged = counts[CREATED], counts[UPDATED], counts[UNCHANGED]
 
-    _write(conn, states, new_identities, at)
+    _write(conn, states, ready, new_identities, at)
     outcome.candidates = record_candidates(conn, pairs)
     _register_new_fields(conn, batch)
     return outcome
@@ -176,22 +182,18 @@ def provenance_stamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _new_state(record: PreparedRecord, stamp: str) -> _ProfileState:
-    if record.new_row is not None:
-        return _ProfileState(
-            record.traits, None, is_new=True, changed=True, ready_row=record.new_row, origin=record.source
-        )
-    state = _ProfileState({}, {}, is_new=True)
-    _apply(state, record, stamp)
+def _unpack(
+    states: dict[str, _ProfileState], ready: dict[str, PreparedRecord], profile_id: str, stamp: str
+) -> _ProfileState:
+    """A second record for a profile this batch made from a ready row: work on it as a state."""
+    record = ready.pop(profile_id)
+    provenance = {name: {"source": record.source, "at": stamp} for name in record.traits}
+    state = states[profile_id] = _ProfileState(dict(record.traits), provenance, is_new=True, changed=True)
     return state
 
 
 def _apply(state: _ProfileState, record: PreparedRecord, stamp: str) -> bool:
     """Set the record's traits on the profile; True when anything changed."""
-    if state.provenance is None:  # a second record for a profile this batch made: unpack it
-        state.provenance = {name: {"source": state.origin, "at": stamp} for name in state.traits}
-        state.traits = dict(state.traits)
-        state.ready_row = None
     changed = False
     for name, value in record.traits.items():
         current = state.traits.get(name)
@@ -230,11 +232,13 @@ def _evidence(record: PreparedRecord, owner: dict[Identity, str], pair: tuple[st
 def _write(
     conn: Connection,
     states: dict[str, _ProfileState],
+    ready: dict[str, PreparedRecord],
     claimed: list[tuple[str, str, str, str, Any]],
     at: Any,
 ) -> None:
     """Write new and changed profiles and the identities they claim (rows in driver form)."""
-    created = [(pid, *(s.ready_row or _row_text(s)), at, at) for pid, s in states.items() if s.is_new]
+    created = [(pid, *record.new_row, at, at) for pid, record in ready.items() if record.new_row]
+    created += [(pid, *_row_text(s), at, at) for pid, s in states.items() if s.is_new]
     changed = [(pid, *_row_text(s), at) for pid, s in states.items() if s.changed and not s.is_new]
     insert_many(conn, profiles, PROFILE_COLUMNS, created)
     update_many(conn, profiles, "id", PROFILE_COLUMNS[1:5], changed)
@@ -254,7 +258,7 @@ def _write(
 
 def _row_text(state: _ProfileState) -> tuple[str, str, str]:
     """Traits JSON, stored provenance JSON and search text of a profile."""
-    provenance = encode_provenance(state.provenance or {})
+    provenance = encode_provenance(state.provenance)
     return driver_json(state.traits), driver_json(provenance), search_text(state.traits)
 
 
@@ -295,7 +299,7 @@ def patch_profile(
     new_identities = [
         (i.kind, i.value, profile_id, record.source, at) for i in record.identities if i not in owners
     ]
-    _write(conn, rows, new_identities, at)
+    _write(conn, rows, {}, new_identities, at)
     _register_new_fields(conn, [record])
     return changed or bool(new_identities)
 
