@@ -32,7 +32,6 @@ from patron.storage.schema import metadata
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-_pg_skip_reason: str | None = None
 
 
 def _plain(url: str) -> str:
@@ -53,20 +52,33 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _throwaway_cluster(tmp: Path) -> tuple[str, Path] | None:
-    """Start a private PostgreSQL with initdb/pg_ctl; None when the binaries are missing."""
+def _throwaway_cluster(tmp: Path) -> tuple[str, Path, list[str]] | None:
+    """Start a private PostgreSQL with initdb/pg_ctl; None when the binaries are missing.
+
+    Returns (server URL, data directory, command prefix to run pg_ctl as the cluster's owner).
+    """
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb") or ""]
     initdb = candidates[-1]
-    if not initdb or not os.path.exists(initdb) or os.geteuid() == 0:
-        return None  # initdb refuses to run as root
+    if not initdb or not os.path.exists(initdb):
+        return None
+    as_owner: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres system user
+        if (
+            shutil.which("runuser") is None
+            or subprocess.run(["id", "postgres"], capture_output=True).returncode
+        ):
+            return None
+        as_owner = ["runuser", "-u", "postgres", "--"]
+        os.chmod(tmp, 0o777)
     bindir = Path(initdb).parent
     data = tmp / "pgdata"
     subprocess.run(
-        [initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, capture_output=True
+        [*as_owner, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, capture_output=True
     )
     port = _free_port()
     subprocess.run(
         [
+            *as_owner,
             str(bindir / "pg_ctl"),
             "-D",
             str(data),
@@ -80,25 +92,25 @@ def _throwaway_cluster(tmp: Path) -> tuple[str, Path] | None:
         check=True,
         capture_output=True,
     )
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", data
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", data, as_owner
 
 
 @pytest.fixture(scope="session")
-def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgresql_url() -> Iterator[str]:
     """URL of a database created for this test run (dropped afterwards)."""
-    global _pg_skip_reason
     server = os.environ.get("PATRON_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    cluster_data: Path | None = None
+    cluster: tuple[Path, list[str]] | None = None
     if not _reachable(server):
-        started = _throwaway_cluster(tmp_path_factory.mktemp("pg"))
+        # Directly under /tmp: pytest's own temp tree is private to root, and the cluster's
+        # owner (postgres, when the tests run as root) must be able to reach it.
+        started = _throwaway_cluster(Path(tempfile.mkdtemp(prefix="patron-pg-")))
         if started is None:
-            _pg_skip_reason = (
-                f"PostgreSQL tests skipped: nothing answers at {server} and no initdb to start one"
-            )
+            reason = f"PostgreSQL tests skipped: nothing answers at {server} and no initdb to start one"
             if IN_CI:
-                pytest.fail(_pg_skip_reason.replace("skipped", "cannot be skipped under CI"))
-            pytest.skip(_pg_skip_reason)
-        server, cluster_data = started
+                pytest.fail(reason.replace("skipped", "cannot be skipped under CI"))
+            pytest.skip(reason)
+        server, data, as_owner = started
+        cluster = (data, as_owner)
     name = f"patron_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_plain(server), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -106,11 +118,11 @@ def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"{base}/{name}"
     with psycopg.connect(_plain(server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    if cluster_data is not None:
-        bindir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]).parent
-        subprocess.run(
-            [str(bindir / "pg_ctl"), "-D", str(cluster_data), "stop", "-m", "fast"], capture_output=True
-        )
+    if cluster is not None:
+        data, as_owner = cluster
+        pg_ctl = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]
+        subprocess.run([*as_owner, pg_ctl, "-D", str(data), "stop", "-m", "fast"], capture_output=True)
+        shutil.rmtree(data.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,9 @@ def test_read_ahead_processes_give_the_same_import(db: Database, workdir: Path) 
     assert read_ahead_people == in_process_people
 
 
-def test_a_person_twice_in_one_file_ends_as_one_profile_with_the_later_values(db: Database, workdir: Path) -> None:
+def test_a_person_twice_in_one_file_ends_as_one_profile_with_the_later_values(
+    db: Database, workdir: Path
+) -> None:
     lines = [HEADER]
     for n in range(1200):
         lines.append(f"C{n},person{n}@example.com,,Person {n},KR\n")
