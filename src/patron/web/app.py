@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -84,8 +85,6 @@ def _install_admin_errors(app: FastAPI) -> None:
 
     @app.exception_handler(admin.LoginRequired)
     async def _login(request: Request, exc: admin.LoginRequired) -> Response:
-        from urllib.parse import quote
-
         return RedirectResponse(f"/admin/login?next={quote(exc.next_path)}", status_code=303)
 
     @app.exception_handler(admin.CsrfFailed)

@@ -76,5 +76,3 @@ AdminKey = Annotated[ApiKey, Depends(admin_key)]
 def require_admin_key(key: AdminKey) -> None:
     """Router-level guard for /api/v1."""
 
-
-__all__ = ["AdminKey", "EngineDep", "ReadDB", "SettingsDep", "Unauthorized", "WriteDB", "require_admin_key"]
