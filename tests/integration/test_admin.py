@@ -105,7 +105,13 @@ def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
     person = add_person(
         app_client,
         db,
-        {"email": "minjun@example.com", "first_name": "민준", "last_name": "김", "company": "한빛소프트"},
+        {
+            "email": "minjun@example.com",
+            "first_name": "민준",
+            "last_name": "김",
+            "company": "한빛소프트",
+            "lists": ["weekly", "offers"],
+        },
         source="crm",
     )
     add_person(app_client, db, {"email": "emily@example.com", "first_name": "Emily"}, source="shop")
@@ -115,6 +121,8 @@ def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
     page = app_client.get(f"/admin/contacts/{person['id']}")
     assert page.status_code == 200
     assert "한빛소프트" in page.text and "crm" in page.text and "email" in page.text
+    assert "<h1>김민준</h1>" in page.text  # family name first, as Korean is written
+    assert "weekly, offers" in page.text
     assert app_client.get("/admin/contacts/01ZZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from patron.profiles import prepare_record, split_name
+from patron.profiles import display_name, prepare_record, split_name
 from patron.profiles.record import DROPPED, NOT_IDENTITY, REFUSED_IDENTITY
 
 TYPES = {"email": "string", "phone": "string", "birthday": "date", "lifetime_value": "number"}
@@ -62,3 +62,10 @@ def test_a_whole_name_is_split_korean_family_name_first() -> None:
     assert split_name("Madonna") == ("Madonna", "")
     record = prepare({"email": "a@b.co", "name": "이서연"})
     assert (record.traits["first_name"], record.traits["last_name"]) == ("서연", "이")
+
+
+def test_names_are_shown_the_way_their_language_writes_them() -> None:
+    assert display_name({"first_name": "민준", "last_name": "김"}) == "김민준"
+    assert display_name({"first_name": "Emily", "last_name": "Carter"}) == "Emily Carter"
+    assert display_name({"first_name": "Madonna"}) == "Madonna"
+    assert display_name({}) == ""

@@ -14,7 +14,7 @@ from patron.profiles.queries import (
     merge_candidates_of,
     stats,
 )
-from patron.profiles.record import PreparedRecord, Problem, prepare_record, split_name
+from patron.profiles.record import PreparedRecord, Problem, display_name, prepare_record, split_name
 from patron.profiles.writes import (
     CREATED,
     UNCHANGED,
@@ -40,6 +40,7 @@ __all__ = [
     "TraitFilter",
     "count_profiles",
     "delete_profile",
+    "display_name",
     "get_profile",
     "identities_by_kind",
     "iter_profiles",

@@ -244,6 +244,14 @@ def split_name(full: str) -> tuple[str, str]:
     return " ".join(parts[:-1]), parts[-1]
 
 
+def display_name(traits: Mapping[str, Any]) -> str:
+    """How to show a person's name: Korean family name first without a space, else first last."""
+    first, last = str(traits.get("first_name") or ""), str(traits.get("last_name") or "")
+    if _HANGUL.match(first + last):
+        return last + first
+    return f"{first} {last}".strip()
+
+
 def serialise_new_row(record: PreparedRecord, stamp: str) -> tuple[str, str, str]:
     """Traits JSON, provenance JSON and search text of a profile made from `record` alone."""
     provenance = encode_one_write(record.source, stamp, record.traits)

@@ -75,4 +75,3 @@ AdminKey = Annotated[ApiKey, Depends(admin_key)]
 
 def require_admin_key(key: AdminKey) -> None:
     """Router-level guard for /api/v1."""
-

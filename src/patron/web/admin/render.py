@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from patron import __version__
 from patron.fields import format_datetime
+from patron.profiles import display_name
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -19,6 +21,21 @@ templates.env.filters["when"] = lambda moment: (
 )
 templates.env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
 templates.env.globals["version"] = __version__
+templates.env.filters["person_name"] = display_name
+
+
+def shown_value(value: Any) -> Any:
+    """A trait value as people read it: lists comma-separated, objects as JSON, yes/no."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    return value
+
+
+templates.env.filters["trait_value"] = shown_value
 
 NAV = [
     ("dashboard", "Dashboard", "/admin/"),
