@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from patron.errors import Conflict, Forbidden, Invalid, NotFound
 from patron.fields.types import FIELD_TYPES, coerce
@@ -231,8 +231,3 @@ def _convert_existing_values(conn: Connection, name: str, field_type: str) -> No
             update(profiles).where(profiles.c.id == bindparam("pid")).values(traits=bindparam("traits")),
             converted,
         )
-
-
-def count_fields(conn: Connection) -> int:
-    """How many fields the dictionary defines."""
-    return conn.execute(select(func.count()).select_from(fields)).scalar_one()

@@ -91,6 +91,10 @@ class Worker:
                 log.error("worker: database unavailable (%s); retrying", exc.orig)
                 stop.wait(self.settings.worker_poll_interval_s * 5)
                 continue
+            except Exception:  # a bug here must not silently stop the worker inside `serve`
+                log.exception("worker: unexpected error between jobs; retrying")
+                stop.wait(self.settings.worker_poll_interval_s * 5)
+                continue
             if job is not None:
                 ran += 1
             elif burst:
