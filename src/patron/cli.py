@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from patron import accounts, fields, instance
 from patron.config import Settings, get_settings
 from patron.errors import Invalid, NotFound, PatronError
+from patron.identity import rules_from
 from patron.imports import ImportSummary, parse_mapping, run_import
 from patron.profiles import count_profiles, iter_profiles, stats
 from patron.profiles.export import FORMATS, write_csv, write_jsonl
@@ -304,6 +305,7 @@ def _run_import(
             default_region=settings.default_region,
             batch_size=settings.import_batch_size,
             parallel_min_rows=settings.import_parallel_min_rows,
+            rules=rules_from(settings),
             mapping=mapping,
             id_column=id_column,
             encoding=encoding,

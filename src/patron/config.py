@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     worker_poll_interval_s: float = 1.0
     job_max_attempts: int = 5
 
+    # Identity rules. Values that never identify anyone (None: the built-in list of "undefined",
+    # "null", "0", "anonymous", ...), the most identities of a kind one profile may hold
+    # (None: user_id 1, email 5, phone 5; kinds not named are unlimited), and the order in which
+    # kinds decide (None: user_id, email, phone; then ids in other apps, anonymous ids last).
+    identity_blocked_values: list[str] | None = None
+    identity_limits: dict[str, int] | None = None
+    identity_priority: list[str] | None = None
+
     # Admin sessions.
     session_ttl_hours: int = 12
 

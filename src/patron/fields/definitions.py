@@ -46,6 +46,8 @@ class FieldDefinition:
     type: str
     description: str
     source: str | None
+    owner: str
+    status: str  # planned (defined on purpose) | unplanned (discovered in data)
     is_standard: bool
     created_at: datetime
     updated_at: datetime
@@ -57,6 +59,8 @@ class FieldDefinition:
             "type": self.type,
             "description": self.description,
             "source": self.source,
+            "owner": self.owner,
+            "status": self.status,
             "standard": self.is_standard,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
@@ -125,13 +129,32 @@ def get_field(conn: Connection, name: str) -> FieldDefinition:
 
 
 def define_field(
-    conn: Connection, name: str, field_type: str, *, description: str = "", source: str | None = None
+    conn: Connection,
+    name: str,
+    field_type: str,
+    *,
+    description: str = "",
+    source: str | None = None,
+    owner: str = "",
 ) -> FieldDefinition:
     """Add a custom field; existing values of that trait must fit the type (they are converted)."""
     check_field_name(name)
     check_field_type(field_type)
-    if conn.execute(select(fields.c.name).where(fields.c.name == name)).first():
+    existing = conn.execute(select(fields.c.status).where(fields.c.name == name)).first()
+    if existing is not None and existing.status == "planned":
         raise Conflict(f"field {name!r} already exists; PATCH it to change it", field="name")
+    if existing is not None:  # discovered in data: defining it on purpose plans it
+        return update_field(
+            conn,
+            name,
+            {
+                "type": field_type,
+                "description": description,
+                "source": source,
+                "owner": owner,
+                "status": "planned",
+            },
+        )
     _convert_existing_values(conn, name, field_type)
     now = utcnow()
     conn.execute(
@@ -140,6 +163,8 @@ def define_field(
             type=field_type,
             description=description,
             source=source,
+            owner=owner,
+            status="planned",
             is_standard=False,
             created_at=now,
             updated_at=now,
@@ -158,8 +183,8 @@ def update_field(conn: Connection, name: str, changes: Mapping[str, Any]) -> Fie
         new_type = check_field_type(changes["type"])
         _convert_existing_values(conn, name, new_type)
         values["type"] = new_type
-    for key in ("description", "source"):
-        if key in changes:
+    for key in ("description", "source", "owner", "status"):
+        if key in changes and changes[key] is not None:
             values[key] = changes[key]
     if values:
         values["updated_at"] = utcnow()
@@ -186,6 +211,7 @@ def register_discovered(conn: Connection, discovered: Mapping[str, tuple[str, st
             "type": ftype,
             "description": text,
             "source": source,
+            "status": "unplanned",
             "is_standard": False,
             "created_at": now,
             "updated_at": now,

@@ -9,8 +9,11 @@ from patron.identity.normalise import (
     normalise_email,
     normalise_phone,
 )
+from patron.identity.rules import DEFAULT_RULES, IdentityRules, rules_from
 
 __all__ = [
+    "DEFAULT_RULES",
+    "IdentityRules",
     "Identity",
     "IdentityError",
     "check_kind",
@@ -18,4 +21,5 @@ __all__ = [
     "normalise",
     "normalise_email",
     "normalise_phone",
+    "rules_from",
 ]

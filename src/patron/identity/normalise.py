@@ -16,12 +16,10 @@ try:
 except ImportError:  # pragma: no cover - platforms without a wheel use the reference library
     import phonenumbers
 
+from patron.identity.rules import DEFAULT_RULES, IdentityRules
+
 STANDARD_KINDS = ("user_id", "email", "phone", "anonymous_id")
 EXTERNAL_PREFIX = "ext:"
-# Which identity decides the profile when a record's identities point at several:
-# the most deliberate identifier first.
-KIND_PRIORITY = {"user_id": 0, "email": 1, "phone": 2, "anonymous_id": 4}
-EXTERNAL_PRIORITY = 3
 MAX_VALUE_LENGTH = 512
 
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,47}$")
@@ -38,11 +36,6 @@ class Identity(NamedTuple):
 
     kind: str
     value: str
-
-    @property
-    def priority(self) -> int:
-        """Lower wins when identities disagree about which profile a record is."""
-        return KIND_PRIORITY.get(self.kind, EXTERNAL_PRIORITY)
 
     def as_dict(self) -> dict[str, str]:
         """The public JSON form."""
@@ -111,19 +104,23 @@ def _parse_reason(exc: phonenumbers.NumberParseException, region: str | None) ->
     return "too short or too long"
 
 
-def normalise(kind: str, raw: object, *, region: str | None = None) -> Identity:
+def normalise(
+    kind: str, raw: object, *, region: str | None = None, rules: IdentityRules = DEFAULT_RULES
+) -> Identity:
     """The normalised identity of `kind` for `raw`; IdentityError says what is wrong."""
     kind = check_kind(kind)
     if raw is None or isinstance(raw, bool | dict | list):
         raise IdentityError(f"{kind} must be text, got {type(raw).__name__}")
     text = str(raw)
+    if not text.strip():
+        raise IdentityError(f"{kind} is empty")
+    if rules.is_blocked(text):
+        raise IdentityError(f"{kind} {text.strip()!r} is a blocked value: it identifies no one")
     if kind == "email":
         return Identity(kind, normalise_email(text))
     if kind == "phone":
         return Identity(kind, normalise_phone(text, region))
     value = text.strip()
-    if not value:
-        raise IdentityError(f"{kind} is empty")
     if len(value) > MAX_VALUE_LENGTH:
         raise IdentityError(f"{kind} is longer than {MAX_VALUE_LENGTH} characters")
     return Identity(kind, value)

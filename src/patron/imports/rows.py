@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from types import TracebackType
 
+from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.imports.columns import ColumnPlan
 from patron.imports.csvfile import CsvText, count_undecodable, rows
 from patron.profiles.record import PreparedRecord, Problem, prepare_record, serialise_new_row
@@ -40,6 +41,7 @@ class RowReader:
     types: dict[str, str]
     stamp: str  # provenance time of the whole import
     check_bytes: bool = False
+    rules: IdentityRules = DEFAULT_RULES
 
     def read(self, line: int, row: list[str]) -> PreparedRecord | str:
         """A prepared record, or the reason the row cannot be imported."""
@@ -69,6 +71,7 @@ class RowReader:
             field_types=self.types,
             default_region=self.default_region,
             field_prefix="",
+            rules=self.rules,
         )
         if record.problems:
             record.problems = [self._name_column(p, identity_columns) for p in record.problems]

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from patron.errors import ConcurrentWrite, Invalid
 from patron.fields.definitions import field_types
 from patron.identity.normalise import IdentityError, check_source_name
+from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.imports.columns import plan_columns
 from patron.imports.csvfile import decode, rows
 from patron.imports.rows import ReadRow, RowReader, read_batches, worker_count
@@ -103,6 +104,7 @@ def import_rows(
     issues: IssueWriter | None,
     *,
     stamp: str | None = None,
+    rules: IdentityRules = DEFAULT_RULES,
 ) -> None:
     """Upsert one batch of read rows in the caller's transaction, counting into `summary`."""
     good: list[PreparedRecord] = []
@@ -124,7 +126,7 @@ def import_rows(
                 issues.write(line, row, FLAGGED, reason)
         good.append(result)
     if good:
-        outcome = upsert_records(conn, good, stamp=stamp, outcomes=False)
+        outcome = upsert_records(conn, good, stamp=stamp, outcomes=False, rules=rules)
         summary.created += outcome.created
         summary.updated += outcome.updated
         summary.unchanged += outcome.unchanged
@@ -144,6 +146,7 @@ def run_import(
     issues_stream: TextIO | None = None,
     on_batch: BatchCallback | None = None,
     parallel_min_rows: int = 20_000,
+    rules: IdentityRules = DEFAULT_RULES,
 ) -> ImportSummary:
     """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`.
 
@@ -165,13 +168,23 @@ def run_import(
     with transaction(engine, write=False) as conn:
         types = field_types(conn)
     stamp = provenance_stamp(utcnow())
-    reader = RowReader(plan, source, default_region, types, stamp, check_bytes=csv_text.has_undecodable)
+    reader = RowReader(
+        plan, source, default_region, types, stamp, check_bytes=csv_text.has_undecodable, rules=rules
+    )
     total = csv_text.estimated_rows
     workers = worker_count(total, min_rows=parallel_min_rows)
     with frozen_heap(), bulk_connection(engine) as conn:
         for batch in read_batches(reader, csv_text, batch_size=batch_size, workers=workers):
             _import_batch_with_retries(
-                conn, batch, summary, issues, on_batch, total, width=len(plan.header), stamp=stamp
+                conn,
+                batch,
+                summary,
+                issues,
+                on_batch,
+                total,
+                width=len(plan.header),
+                stamp=stamp,
+                rules=rules,
             )
     summary.seconds = time.perf_counter() - started
     return summary
@@ -187,6 +200,7 @@ def _import_batch_with_retries(
     *,
     width: int,
     stamp: str,
+    rules: IdentityRules,
 ) -> None:
     for attempt in range(1, BATCH_RETRIES + 1):
         part = ImportSummary(source=summary.source)
@@ -194,7 +208,7 @@ def _import_batch_with_retries(
         part_issues = IssueWriter(buffer, None, width=width)
         try:
             with conn.begin():
-                import_rows(conn, batch, part, part_issues, stamp=stamp)
+                import_rows(conn, batch, part, part_issues, stamp=stamp, rules=rules)
                 if on_batch:
                     combined = _combined(summary, part)
                     on_batch(conn, combined, max(total, combined.rows))

@@ -17,6 +17,7 @@ import orjson
 from patron.fields.definitions import is_field_name
 from patron.fields.types import coerce, infer_type
 from patron.identity.normalise import Identity, IdentityError, normalise
+from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.profiles.provenance import encode_one_write
 from patron.storage.bulk import driver_json
 
@@ -142,6 +143,7 @@ def prepare_record(
     field_types: Mapping[str, str],
     default_region: str | None,
     field_prefix: str = "traits.",
+    rules: IdentityRules = DEFAULT_RULES,
 ) -> PreparedRecord:
     """Validate and normalise one record; never raises for bad values, records problems instead."""
     record = PreparedRecord(source=source)
@@ -164,7 +166,7 @@ def prepare_record(
             )
             continue
         if name in ("email", "phone"):
-            _identity_trait(record, name, raw, region, f"{field_prefix}{name}")
+            _identity_trait(record, name, raw, region, f"{field_prefix}{name}", rules)
             continue
         field_type = field_types.get(name)
         if field_type is None:
@@ -178,23 +180,21 @@ def prepare_record(
 
     for index, (kind, raw) in enumerate(identities):
         try:
-            identity = normalise(kind, raw, region=region)
+            identity = normalise(kind, raw, region=region, rules=rules)
         except IdentityError as exc:
             record.problems.append(Problem(f"identities[{index}]", raw, str(exc), REFUSED_IDENTITY))
             continue
         _add_identity(record, identity)
     if len(record.identities) > 1:
-        record.identities.sort(key=_priority)
+        record.identities.sort(key=lambda identity: rules.rank(identity.kind))
     return record
 
 
-def _priority(identity: Identity) -> int:
-    return identity.priority
-
-
-def _identity_trait(record: PreparedRecord, name: str, raw: Any, region: str | None, label: str) -> None:
+def _identity_trait(
+    record: PreparedRecord, name: str, raw: Any, region: str | None, label: str, rules: IdentityRules
+) -> None:
     try:
-        identity = normalise(name, raw, region=region)
+        identity = normalise(name, raw, region=region, rules=rules)
     except IdentityError as exc:
         # Keep what the person typed so it can be fixed, but never match anyone on it.
         record.traits[name] = str(raw).strip()

@@ -6,17 +6,19 @@ one profile load, then executemany inserts and updates (see bench/import.py for 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from patron.errors import ConcurrentWrite, Conflict, NotFound
 from patron.fields.definitions import register_discovered
 from patron.identity.normalise import Identity
+from patron.identity.rules import ANONYMOUS, DEFAULT_RULES, IdentityRules
+from patron.profiles.merges import absorb_profile
 from patron.profiles.provenance import decode as decode_provenance
 from patron.profiles.provenance import encode as encode_provenance
 from patron.profiles.record import PreparedRecord, search_text
@@ -38,6 +40,8 @@ class _ProfileState:
     traits: dict[str, Any]
     provenance: dict[str, Any]
     is_new: bool
+    # How many identities of each kind the profile holds (limits are per kind).
+    kinds: Counter[str] = field(default_factory=Counter)
     changed: bool = False
 
 
@@ -48,6 +52,10 @@ class RecordOutcome:
     profile_id: str
     status: str  # created | updated | unchanged
     merge_candidates: tuple[str, ...] = ()
+    # Identities not attached because the profile already holds as many of that kind as allowed.
+    refused: tuple[Identity, ...] = ()
+    # Anonymous profiles this record showed to be the same person, now merged into profile_id.
+    merged: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -59,12 +67,23 @@ class BatchOutcome:
     updated: int = 0
     unchanged: int = 0
     candidates: int = 0
+    merged: int = 0
 
 
 def upsert_records(
-    conn: Connection, batch: Sequence[PreparedRecord], *, stamp: str | None = None, outcomes: bool = True
+    conn: Connection,
+    batch: Sequence[PreparedRecord],
+    *,
+    stamp: str | None = None,
+    outcomes: bool = True,
+    rules: IdentityRules = DEFAULT_RULES,
 ) -> BatchOutcome:
     """Upsert records that each carry at least one identity; later records see earlier ones.
+
+    Within the identity rules: a profile holds at most `rules.limit(kind)` identities of a kind
+    (extra ones are refused); a record whose deciding identity is of a single-valued kind the
+    matched profile already holds another value of is someone else (a new profile, and a merge
+    candidate); a record linking a profile to an anonymous-only one merges the anonymous one in.
 
     `stamp` is the provenance time of every value written (default: now); an import passes its
     start time, so all its values share one, the one its workers serialised rows with. With
@@ -73,55 +92,197 @@ def upsert_records(
     now = utcnow()
     at = driver_datetime(conn, now)
     stamp = stamp or provenance_stamp(now)
-    owner = find_owners(conn, {i for record in batch for i in record.identities})
-    states = _load_states(conn, set(owner.values()))
-    # New profiles made from one record and untouched since: their rows were serialised ahead.
-    ready: dict[str, PreparedRecord] = {}
+    run = _Resolution(
+        owner=find_owners(conn, {i for record in batch for i in record.identities}), stamp=stamp, rules=rules
+    )
+    run.states = _load_states(conn, set(run.owner.values()))
     fresh_ids = iter(new_ids(len(batch)))
-    new_identities: list[tuple[str, str, str, str, Any]] = []
-    pairs: dict[tuple[str, str], dict[str, Any]] = {}
     outcome = BatchOutcome(records=[])
-
     counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0}
     for record in batch:
         if not record.identities:
             raise ValueError("upsert_records needs records with an identity; reject others first")
         matched: list[str] = []
         for identity in record.identities:  # sorted by priority: the first match decides
-            profile_id = owner.get(identity)
+            profile_id = run.owner.get(identity)
             if profile_id is not None and profile_id not in matched:
                 matched.append(profile_id)
-        if matched:
-            profile_id = matched[0]
-            state = states.get(profile_id) or _unpack(states, ready, profile_id, stamp)
-            status = UPDATED if _apply(state, record, stamp) else UNCHANGED
-        else:
+        top = record.identities[0]
+        if (
+            matched
+            and top not in run.owner
+            and rules.limit(top.kind) == 1
+            and run.at_limit(matched[0], top.kind)
+        ):
+            # The deciding identity is single-valued and that profile has another (say a second
+            # user id on a shared device): this record is someone else, sharing weaker identities.
+            # Kinds allowing several (email: 5) only refuse the extra identity, in `attach`.
             profile_id = next(fresh_ids)
-            if record.new_row is not None:
-                ready[profile_id] = record
-            else:
-                states[profile_id] = state = _ProfileState({}, {}, is_new=True)
-                _apply(state, record, stamp)
+            run.create(profile_id, record)
+            status, others = CREATED, matched
+        elif matched:
+            profile_id, others = matched[0], matched[1:]
+            status = UPDATED if run.apply(profile_id, record) else UNCHANGED
+        else:
+            profile_id, others = next(fresh_ids), []
+            run.create(profile_id, record)
             status = CREATED
-        for other in matched[1:]:
-            # One record, two people: never guess. Keep both and let a person decide.
-            pair = (min(profile_id, other), max(profile_id, other))
-            pairs.setdefault(pair, _evidence(record, owner, pair))
-        for identity in record.identities:
-            if identity not in owner:
-                owner[identity] = profile_id
-                new_identities.append((identity.kind, identity.value, profile_id, record.source, at))
-                if status == UNCHANGED:
-                    status = UPDATED
+        merged, candidates = run.link(profile_id, others, record) if others else ((), ())
+        attached, refused = run.attach(profile_id, record, at, fresh=status == CREATED)
+        if status == UNCHANGED and (merged or attached):
+            status = UPDATED
         if outcomes:
-            outcome.records.append(RecordOutcome(profile_id, status, tuple(matched[1:])))
+            outcome.records.append(RecordOutcome(profile_id, status, candidates, refused, merged))
         counts[status] += 1
     outcome.created, outcome.updated, outcome.unchanged = counts[CREATED], counts[UPDATED], counts[UNCHANGED]
+    for result in outcome.records:  # a profile merged later in the batch lives on as its keeper
+        result.profile_id = run.keeper(result.profile_id)
 
-    _write(conn, states, ready, new_identities, at)
-    outcome.candidates = record_candidates(conn, pairs)
+    new_identities = run.new_identities
+    if run.merged_into:  # identities claimed for a profile merged later in the batch
+        new_identities = [(kind, value, run.keeper(pid), *rest) for kind, value, pid, *rest in new_identities]
+    _write(conn, run.states, run.ready, new_identities, at)
+    for keep, absorb, evidence, snapshot in run.merges:
+        absorb_profile(conn, keep=run.keeper(keep), absorb=absorb, evidence=evidence, snapshot=snapshot)
+    outcome.merged = len(run.merges)
+    outcome.candidates = record_candidates(conn, run.pairs)
     _register_new_fields(conn, batch)
     return outcome
+
+
+@dataclass(slots=True)
+class _Resolution:
+    """The state of one batch's resolution: who owns which identity, profiles being written."""
+
+    owner: dict[Identity, str]
+    stamp: str
+    rules: IdentityRules
+    states: dict[str, _ProfileState] = field(default_factory=dict)
+    # New profiles made from one record and untouched since: their rows were serialised ahead.
+    ready: dict[str, PreparedRecord] = field(default_factory=dict)
+    new_identities: list[tuple[str, str, str, str, Any]] = field(default_factory=list)
+    pairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    merged_into: dict[str, str] = field(default_factory=dict)
+    merges: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+
+    def create(self, profile_id: str, record: PreparedRecord) -> None:
+        """A new profile from this record (its identities are attached by `attach`)."""
+        if record.new_row is not None:
+            self.ready[profile_id] = record
+        else:
+            self.states[profile_id] = _ProfileState({}, {}, is_new=True)
+            self.apply(profile_id, record)
+
+    def state(self, profile_id: str) -> _ProfileState:
+        """The profile as a mutable state (unpacking a ready row when first touched again)."""
+        state = self.states.get(profile_id)
+        if state is None:
+            kinds = self.kinds(profile_id)
+            record = self.ready.pop(profile_id)
+            provenance = {name: {"source": record.source, "at": self.stamp} for name in record.traits}
+            state = _ProfileState(dict(record.traits), provenance, is_new=True, kinds=kinds, changed=True)
+            self.states[profile_id] = state
+        return state
+
+    def apply(self, profile_id: str, record: PreparedRecord) -> bool:
+        """Set the record's traits on the profile; True when anything changed."""
+        return _apply(self.state(profile_id), record, self.stamp)
+
+    def kinds(self, profile_id: str) -> Counter[str]:
+        """Identity counts of a profile (a ready one holds only its own record's identities)."""
+        state = self.states.get(profile_id)
+        if state is not None:
+            return state.kinds
+        record = self.ready[profile_id]
+        return Counter(i.kind for i in record.identities if self.owner.get(i) == profile_id)
+
+    def at_limit(self, profile_id: str, kind: str) -> bool:
+        """True when the profile may not take another identity of `kind`."""
+        limit = self.rules.limit(kind)
+        return limit is not None and self.kinds(profile_id)[kind] >= limit
+
+    def attach(
+        self, profile_id: str, record: PreparedRecord, at: Any, *, fresh: bool
+    ) -> tuple[int, tuple[Identity, ...]]:
+        """Give the profile the record's identities nobody has yet: (how many, those refused)."""
+        identities = record.identities
+        if fresh and (len(identities) == 1 or len({i.kind for i in identities}) == len(identities)):
+            # A profile this record just made, one identity of each kind: no limit can be hit.
+            attached = 0
+            for identity in identities:
+                if identity not in self.owner:
+                    self.owner[identity] = profile_id
+                    self.new_identities.append((identity.kind, identity.value, profile_id, record.source, at))
+                    attached += 1
+            if profile_id in self.states:
+                self.states[profile_id].kinds.update(
+                    i.kind for i in identities if self.owner[i] == profile_id
+                )
+            return attached, ()
+        refused: list[Identity] = []
+        attached = 0
+        kinds = self.state(profile_id).kinds
+        for identity in record.identities:
+            if identity in self.owner:
+                continue
+            limit = self.rules.limit(identity.kind)
+            if limit is not None and kinds[identity.kind] >= limit:
+                refused.append(identity)
+                continue
+            self.owner[identity] = profile_id
+            kinds[identity.kind] += 1
+            self.new_identities.append((identity.kind, identity.value, profile_id, record.source, at))
+            attached += 1
+        return attached, tuple(refused)
+
+    def link(
+        self, profile_id: str, others: list[str], record: PreparedRecord
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Other profiles this record also matched: merge anonymous ones in, keep the rest apart."""
+        merged: list[str] = []
+        candidates: list[str] = []
+        for other in others:
+            if other == profile_id:
+                continue
+            if set(self.kinds(other)) <= {ANONYMOUS}:
+                self.absorb(profile_id, other, record)
+                merged.append(other)
+                continue
+            # One record, two people: never guess. Keep both and let a person decide.
+            pair = (min(profile_id, other), max(profile_id, other))
+            self.pairs.setdefault(pair, _evidence(record, self.owner, pair))
+            candidates.append(other)
+        return tuple(merged), tuple(candidates)
+
+    def absorb(self, keep: str, absorb: str, record: PreparedRecord) -> None:
+        """Merge an anonymous profile into `keep`: its traits fill gaps, its identities move."""
+        kept, gone = self.state(keep), self.state(absorb)
+        snapshot = {"traits": dict(gone.traits), "provenance": dict(gone.provenance)}
+        for name, value in gone.traits.items():
+            if name not in kept.traits:  # the known profile's values win
+                kept.traits[name] = value
+                kept.provenance[name] = gone.provenance.get(name, {"source": record.source, "at": self.stamp})
+        kept.kinds.update(gone.kinds)
+        kept.changed = True
+        moved = [identity for identity, owner in self.owner.items() if owner == absorb]
+        for identity in moved:
+            self.owner[identity] = keep
+        del self.states[absorb]
+        self.merged_into[absorb] = keep
+        if not gone.is_new:
+            evidence = {
+                "source": record.source,
+                "identities": [i.as_dict() for i in record.identities],
+                "moved": [i.as_dict() for i in moved],
+            }
+            reason = f"one record from {record.source} links this anonymous profile to a known one"
+            self.merges.append((keep, absorb, {"reason": reason, **evidence}, snapshot))
+
+    def keeper(self, profile_id: str) -> str:
+        """The profile a possibly merged profile lives on as."""
+        while profile_id in self.merged_into:
+            profile_id = self.merged_into[profile_id]
+        return profile_id
 
 
 def find_owners(conn: Connection, wanted: set[Identity]) -> dict[Identity, str]:
@@ -174,22 +335,19 @@ def _load_states(conn: Connection, profile_ids: set[str]) -> dict[str, _ProfileS
         )
         for profile_id, traits, provenance in conn.execute(query).all():
             states[profile_id] = _ProfileState(traits, decode_provenance(provenance, traits), is_new=False)
+        counts = (
+            select(identities.c.profile_id, identities.c.kind, func.count())
+            .where(identities.c.profile_id.in_(chunk))
+            .group_by(identities.c.profile_id, identities.c.kind)
+        )
+        for profile_id, kind, count in conn.execute(counts).all():
+            states[profile_id].kinds[kind] = count
     return states
 
 
 def provenance_stamp(moment: datetime) -> str:
     """The provenance time of a write, as stored."""
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _unpack(
-    states: dict[str, _ProfileState], ready: dict[str, PreparedRecord], profile_id: str, stamp: str
-) -> _ProfileState:
-    """A second record for a profile this batch made from a ready row: work on it as a state."""
-    record = ready.pop(profile_id)
-    provenance = {name: {"source": record.source, "at": stamp} for name in record.traits}
-    state = states[profile_id] = _ProfileState(dict(record.traits), provenance, is_new=True, changed=True)
-    return state
 
 
 def _apply(state: _ProfileState, record: PreparedRecord, stamp: str) -> bool:
@@ -274,7 +432,12 @@ def _refuse_lost_claims(
 
 
 def patch_profile(
-    conn: Connection, profile_id: str, record: PreparedRecord, *, unset: Sequence[str] = ()
+    conn: Connection,
+    profile_id: str,
+    record: PreparedRecord,
+    *,
+    unset: Sequence[str] = (),
+    rules: IdentityRules = DEFAULT_RULES,
 ) -> bool:
     """Set traits and add identities on one profile, remove `unset` traits; True if it changed."""
     rows = _load_states(conn, {profile_id})
@@ -296,9 +459,19 @@ def patch_profile(
             state.provenance.pop(name, None)
             state.changed = changed = True
     at = driver_datetime(conn, utcnow())
-    new_identities = [
-        (i.kind, i.value, profile_id, record.source, at) for i in record.identities if i not in owners
-    ]
+    new_identities = []
+    for identity in record.identities:
+        if identity in owners:
+            continue
+        limit = rules.limit(identity.kind)
+        if limit is not None and state.kinds[identity.kind] >= limit:
+            raise Conflict(
+                f"the profile already has {limit} {identity.kind} identities, the most allowed; "
+                f"cannot add {identity.value!r}",
+                field=identity.kind,
+            )
+        state.kinds[identity.kind] += 1
+        new_identities.append((identity.kind, identity.value, profile_id, record.source, at))
     _write(conn, rows, {}, new_identities, at)
     _register_new_fields(conn, [record])
     return changed or bool(new_identities)

@@ -88,6 +88,9 @@ fields = Table(
     Column("type", String(16), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("source", String(64), nullable=True),
+    Column("owner", String(128), nullable=False, server_default=""),
+    # planned (defined on purpose) | unplanned (discovered in incoming data)
+    Column("status", String(16), nullable=False, server_default="planned"),
     Column("is_standard", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -123,6 +126,8 @@ api_keys = Table(
     Column("prefix", String(16), nullable=False),
     Column("scope", String(16), nullable=False),
     Column("name", String(128), nullable=False, server_default=""),
+    # Write keys are tracking sources: allow | flag | block events that break the plan.
+    Column("tracking_mode", String(8), nullable=False, server_default="flag"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
@@ -191,4 +196,133 @@ files = Table(
     Column("size_bytes", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# --- Tracking ------------------------------------------------------------------------------
+
+event_intake = Table(
+    "event_intake",
+    metadata,
+    # Accepted messages waiting for the event processor: the request path only appends here
+    # (one narrow row per event), so ingest stays fast; timelines are built by the worker.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("message", JSONType, nullable=False),
+    UniqueConstraint("source", "message_id", name="uq_event_intake_message"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=True),
+    Column("source", String(64), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    # identify | track | page | screen | group | alias
+    Column("type", String(16), nullable=False),
+    # The track event's name, or the page/screen name.
+    Column("event", String(200), nullable=True),
+    Column("user_id", String(512), nullable=True),
+    Column("anonymous_id", String(512), nullable=True),
+    Column("group_id", String(512), nullable=True),
+    Column("previous_id", String(512), nullable=True),
+    # Track/page/screen properties; identify and group traits.
+    Column("properties", JSONType, nullable=False),
+    Column("context", JSONType, nullable=False),
+    # When it happened, corrected for the sender's clock (receivedAt - (sentAt - timestamp)).
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("original_timestamp", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "message_id", name="uq_events_message"),
+    Index("ix_events_profile_timeline", "profile_id", "timestamp"),
+    Index("ix_events_name_window", "event", "timestamp"),
+)
+
+rejected_events = Table(
+    "rejected_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("message_id", String(128), nullable=True),
+    Column("field", String(200), nullable=True),
+    Column("reason", Text, nullable=False),
+    # The message as received, cut to a size worth keeping.
+    Column("payload", Text, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    # Companies and other groups that profiles belong to (Segment `group` calls).
+    Column("id", ID, primary_key=True),
+    Column("group_id", String(512), nullable=False, unique=True),
+    Column("traits", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+account_members = Table(
+    "account_members",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+profile_merges = Table(
+    "profile_merges",
+    metadata,
+    # Every merge, with what the absorbed profile held, so it can be explained and undone.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kept_id", ID, nullable=False, index=True),
+    Column("absorbed_id", ID, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("evidence", JSONType, nullable=False),
+    Column("snapshot", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+event_definitions = Table(
+    "event_definitions",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("owner", String(128), nullable=False, server_default=""),
+    # JSON Schema of the event's properties; None: any properties.
+    Column("schema", JSONType, nullable=True),
+    # planned (defined on purpose) | unplanned (discovered in incoming data)
+    Column("status", String(16), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+plan_violations = Table(
+    "plan_violations",
+    metadata,
+    # One row per kind of violation, counted, with the latest example.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("detail", String(200), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("example", JSONType, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "subject", "detail", "source", name="uq_plan_violations_kind"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    # Work only one worker may do at a time (the event processor keeps events in order).
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
 )

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from patron import __version__
 from patron.config import Settings, get_settings
 from patron.errors import PatronError
+from patron.identity import rules_from
 from patron.storage.engine import make_engine, transaction
 from patron.web import admin, api, errors
 from patron.web.admin.render import page
@@ -49,6 +50,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.rules = rules_from(settings)
     errors.install(app)
     _install_admin_errors(app)
     app.add_middleware(

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 from patron.accounts import ADMIN, ApiKey, find_api_key, touch_api_key, usage_is_stale
 from patron.config import Settings
 from patron.errors import Forbidden, Unauthorized
+from patron.identity import IdentityRules
 from patron.storage.engine import transaction
 
 
@@ -22,6 +23,11 @@ def get_engine(request: Request) -> Engine:
 def get_settings(request: Request) -> Settings:
     """The application's settings."""
     return request.app.state.settings
+
+
+def get_rules(request: Request) -> IdentityRules:
+    """The identity rules this instance is configured with."""
+    return request.app.state.rules
 
 
 def read_transaction(request: Request) -> Iterator[Connection]:
@@ -42,6 +48,7 @@ ReadDB = Annotated[Connection, Depends(read_transaction, scope="function")]
 WriteDB = Annotated[Connection, Depends(write_transaction, scope="function")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+RulesDep = Annotated[IdentityRules, Depends(get_rules)]
 
 
 def bearer_token(request: Request) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete
 from patron.accounts import purge_expired_sessions
 from patron.config import Settings
 from patron.files import delete_files_before, load_file, store_file
+from patron.identity import rules_from
 from patron.imports.runner import ImportSummary, run_import
 from patron.imports.uploads import IMPORT_JOB as IMPORT_CSV
 from patron.jobs import Job, heartbeat
@@ -69,6 +70,7 @@ def import_csv(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         default_region=ctx.settings.default_region,
         batch_size=ctx.settings.import_batch_size,
         parallel_min_rows=ctx.settings.import_parallel_min_rows,
+        rules=rules_from(ctx.settings),
         mapping=payload.get("mapping") or {},
         id_column=payload.get("id_column") or None,
         encoding=payload.get("encoding") or None,

@@ -23,7 +23,7 @@ def list_fields(conn: ReadDB) -> dict[str, Any]:
 def define_field(body: FieldIn, conn: WriteDB) -> dict[str, Any]:
     """Define a custom field; stored values of that trait are converted to its type."""
     return fields.define_field(
-        conn, body.name, body.type, description=body.description, source=body.source
+        conn, body.name, body.type, description=body.description, source=body.source, owner=body.owner
     ).as_dict()
 
 

@@ -10,17 +10,19 @@ from sqlalchemy import Connection
 from patron import profiles
 from patron.errors import ConcurrentWrite, Invalid
 from patron.fields import field_types
-from patron.identity import IdentityError, check_source_name
+from patron.identity import IdentityError, IdentityRules, check_source_name
 from patron.profiles.record import DROPPED, REFUSED_IDENTITY, PreparedRecord, prepare_record
 from patron.storage.engine import transaction
 from patron.web.api.schemas import ProfileIn, ProfileList, ProfileOut, ProfilePatch, UpsertOut
-from patron.web.deps import EngineDep, ReadDB, SettingsDep, WriteDB
+from patron.web.deps import EngineDep, ReadDB, RulesDep, SettingsDep, WriteDB
 
 router = APIRouter(tags=["profiles"])
 UPSERT_RETRIES = 3
 
 
-def _prepare(conn: Connection, body: ProfileIn | ProfilePatch, region: str | None) -> PreparedRecord:
+def _prepare(
+    conn: Connection, body: ProfileIn | ProfilePatch, region: str | None, rules: IdentityRules
+) -> PreparedRecord:
     """Prepare a JSON record; the API refuses values it would have to drop."""
     try:
         check_source_name(body.source)
@@ -32,6 +34,7 @@ def _prepare(conn: Connection, body: ProfileIn | ProfilePatch, region: str | Non
         source=body.source,
         field_types=field_types(conn),
         default_region=region,
+        rules=rules,
     )
     refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY)]
     if refused:
@@ -44,17 +47,17 @@ def _prepare(conn: Connection, body: ProfileIn | ProfilePatch, region: str | Non
 
 @router.post("/profiles", response_model=UpsertOut, status_code=200, responses={201: {"model": UpsertOut}})
 def upsert_profile(
-    body: ProfileIn, response: Response, engine: EngineDep, settings: SettingsDep
+    body: ProfileIn, response: Response, engine: EngineDep, settings: SettingsDep, rules: RulesDep
 ) -> dict[str, Any]:
     """Create or update the person this record identifies."""
     region = body.country or settings.default_region
     for attempt in range(1, UPSERT_RETRIES + 1):
         try:
             with transaction(engine) as conn:
-                record = _prepare(conn, body, region)
+                record = _prepare(conn, body, region, rules)
                 if not record.has_identity:
                     raise Invalid(record.no_identity_reason(), field="identities")
-                outcome = profiles.upsert_records(conn, [record]).records[0]
+                outcome = profiles.upsert_records(conn, [record], rules=rules).records[0]
                 profile = profiles.get_profile(conn, outcome.profile_id)
             break
         except ConcurrentWrite:
@@ -62,11 +65,17 @@ def upsert_profile(
                 raise
     if outcome.status == profiles.CREATED:
         response.status_code = 201
+    refused = [
+        {"field": i.kind, "value": i.value, "effect": "refused_identity",
+         "reason": f"the profile already holds the most {i.kind} identities allowed ({rules.limit(i.kind)})"}
+        for i in outcome.refused
+    ]  # fmt: skip
     return {
         **profile.as_dict(),
         "status": outcome.status,
-        "warnings": [p.as_dict() for p in record.problems],
+        "warnings": [p.as_dict() for p in record.problems] + refused,
         "merge_candidates": list(outcome.merge_candidates),
+        "merged": list(outcome.merged),
     }
 
 
@@ -127,15 +136,15 @@ def get_profile(profile_id: str, conn: ReadDB) -> dict[str, Any]:
 
 @router.patch("/profiles/{profile_id}", response_model=ProfileOut)
 def patch_profile(
-    profile_id: str, body: ProfilePatch, conn: WriteDB, settings: SettingsDep
+    profile_id: str, body: ProfilePatch, conn: WriteDB, settings: SettingsDep, rules: RulesDep
 ) -> dict[str, Any]:
     """Set or remove (null) traits and add identities on one profile."""
     current = profiles.get_profile(conn, profile_id)
     country = body.traits.get("country") or current.traits.get("country")
     region = country if isinstance(country, str) and len(country) == 2 else settings.default_region
-    record = _prepare(conn, body, region)
+    record = _prepare(conn, body, region, rules)
     unset = [name for name, value in body.traits.items() if value is None]
-    profiles.patch_profile(conn, profile_id, record, unset=unset)
+    profiles.patch_profile(conn, profile_id, record, unset=unset, rules=rules)
     return profiles.get_profile(conn, profile_id).as_dict()
 
 

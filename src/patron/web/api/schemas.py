@@ -80,6 +80,9 @@ class UpsertOut(ProfileOut):
     merge_candidates: list[str] = Field(
         default_factory=list, description="Other profiles this record also matched (kept apart for review)"
     )
+    merged: list[str] = Field(
+        default_factory=list, description="Anonymous profiles this record linked, now merged into this one"
+    )
 
 
 class ProfileList(BaseModel):
@@ -99,6 +102,7 @@ class FieldIn(BaseModel):
     )
     description: str = ""
     source: str | None = Field(default=None, description="The app this field comes from")
+    owner: str = Field(default="", description="Who answers questions about this field")
 
 
 class FieldPatch(BaseModel):
@@ -108,6 +112,7 @@ class FieldPatch(BaseModel):
     type: str | None = None
     description: str | None = None
     source: str | None = None
+    owner: str | None = None
 
 
 class FieldOut(BaseModel):
@@ -117,6 +122,8 @@ class FieldOut(BaseModel):
     type: str
     description: str
     source: str | None
+    owner: str
+    status: str = Field(description="planned (defined on purpose) or unplanned (discovered in data)")
     standard: bool
     created_at: str
     updated_at: str
