@@ -29,12 +29,18 @@ from patron.profiles import count_profiles, iter_profiles, stats
 from patron.profiles.export import FORMATS, write_csv, write_jsonl
 from patron.storage.engine import make_engine, transaction
 from patron.storage.migrate import current_revision
+from patron.tracking.dictionary import apply_plan, plan_document
+from patron.tracking.plan_files import dump_yaml, export_csv, export_markdown, load_yaml
 
 app = typer.Typer(help="Patron: customer data and marketing automation.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 user_app = typer.Typer(help="Admin users.", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="The tracking plan: load it from a YAML file, export the dictionary.", no_args_is_help=True
+)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
+app.add_typer(plan_app, name="plan")
 
 out = Console()
 err = Console(stderr=True)
@@ -133,7 +139,8 @@ def init(
 @apikey_app.command("create")
 def apikey_create(
     scope: Annotated[str, typer.Option(help="admin (REST API) or write (tracking API only)")],
-    name: Annotated[str, typer.Option(help="A label to tell keys apart")] = "",
+    name: Annotated[str, typer.Option(help="A label; for a write key, its source name (e.g. web)")] = "",
+    mode: Annotated[str, typer.Option(help="Write keys: allow, flag or block events off the plan")] = "flag",
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; it is printed once."""
@@ -141,9 +148,16 @@ def apikey_create(
     with _errors_reported(as_json):
         _require_schema(engine, as_json)
         with transaction(engine) as conn:
-            key, stored = accounts.create_api_key(conn, scope, name=name)
+            key, stored = accounts.create_api_key(conn, scope, name=name, tracking_mode=mode)
     _emit(
-        {"key": key, "scope": stored.scope, "id": stored.id, "name": stored.name},
+        {
+            "key": key,
+            "scope": stored.scope,
+            "id": stored.id,
+            "name": stored.name,
+            "source": stored.source,
+            "tracking_mode": stored.tracking_mode,
+        },
         as_json,
         lambda: out.print(f"{stored.scope} key (shown once): [bold]{key}[/]"),
     )
@@ -231,6 +245,54 @@ def user_create(
         as_json,
         lambda: out.print(f"Created {user.email} with password [bold]{new_password}[/]"),
     )
+
+
+@plan_app.command("load")
+def plan_load(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Plan YAML file")],
+    as_json: JsonOption = False,
+) -> None:
+    """Make the tracking plan say what a YAML file (kept in Git) says."""
+    engine = _engine()
+    with _errors_reported(as_json):
+        _require_schema(engine, as_json)
+        document = load_yaml(file.read_text(encoding="utf-8"))
+        with transaction(engine) as conn:
+            applied = apply_plan(conn, document)
+    _emit(
+        applied.as_dict(),
+        as_json,
+        lambda: out.print(
+            f"Plan loaded: {applied.events} events, {applied.traits} traits, {applied.sources} source(s) set"
+            + (
+                f"; no write key named {', '.join(applied.unknown_sources)}"
+                if applied.unknown_sources
+                else ""
+            )
+        ),
+    )
+
+
+@plan_app.command("export")
+def plan_export(
+    format_: Annotated[str, typer.Option("--format", help="yaml, csv or markdown")] = "yaml",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
+) -> None:
+    """The tracking plan and data dictionary as YAML (to keep in Git), CSV or Markdown."""
+    writers = {"yaml": None, "csv": export_csv, "markdown": export_markdown}
+    if format_ not in writers:
+        _fail(Invalid(f"--format must be one of {', '.join(writers)}", field="format"), False, code=2)
+    engine = _engine()
+    with _errors_reported(False):
+        _require_schema(engine, False)
+        with transaction(engine, write=False) as conn:
+            document = plan_document(conn)
+    text = dump_yaml(document) if format_ == "yaml" else writers[format_](document.events, document.traits)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}")
+    else:
+        sys.stdout.write(text)
 
 
 @app.command("import")

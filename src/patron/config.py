@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     identity_limits: dict[str, int] | None = None
     identity_priority: list[str] | None = None
 
+    # Tracking API: the largest request (Segment's limit), events per second one write key may
+    # send (per server process; 429 with Retry-After beyond), how long a write key's lookup is
+    # cached (a revoked key stops working within this), and how often the tracking plan is
+    # re-read by ingest (plan changes made on another process show within this).
+    tracking_max_request_bytes: int = 500 * 1024
+    tracking_rate_limit_per_s: float = 100_000
+    tracking_key_cache_s: float = 30
+    tracking_plan_cache_s: float = 5
+    # The event processor takes this many intake messages per transaction.
+    tracking_process_batch: int = 2000
+
     # Admin sessions.
     session_ttl_hours: int = 12
 

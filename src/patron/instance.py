@@ -61,7 +61,7 @@ def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> Ini
         password = secrets.token_urlsafe(12)
         user = create_user(conn, admin_email, password)
         admin_key, _ = create_api_key(conn, ADMIN, name="created by init")
-        write_key, _ = create_api_key(conn, WRITE, name="created by init")
+        write_key, _ = create_api_key(conn, WRITE, name="default")
     return InitResult(before, after, True, user.email, password, admin_key, write_key)
 
 

@@ -1,5 +1,6 @@
 """Jobs: durable background work claimed by workers, and periodic schedules."""
 
+from patron.jobs import leases
 from patron.jobs.queue import (
     FAILED,
     QUEUED,
@@ -37,6 +38,7 @@ __all__ = [
     "fail_exhausted",
     "get_job",
     "heartbeat",
+    "leases",
     "list_jobs",
     "list_runs",
     "list_schedules",

@@ -18,7 +18,7 @@ from patron.fields.types import coerce, format_datetime
 from patron.identity.normalise import Identity, IdentityError, normalise
 from patron.profiles.provenance import decode as decode_provenance
 from patron.storage.ids import is_id
-from patron.storage.schema import identities, merge_candidates, profiles
+from patron.storage.schema import accounts, event_intake, events, identities, merge_candidates, profiles
 from patron.storage.traits import has_trait, typed_trait
 
 MAX_PAGE = 500
@@ -142,8 +142,9 @@ def stats(conn: Connection) -> dict[str, int]:
     return {
         "profiles": count(profiles),
         "identities": count(identities),
-        # Events arrive with the tracking API; until then there are none to count.
-        "events": 0,
+        "events": count(events),
+        "events_waiting": count(event_intake),
+        "accounts": count(accounts),
         "merge_candidates": count(merge_candidates, merge_candidates.c.status == "open"),
     }
 

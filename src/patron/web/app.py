@@ -18,7 +18,7 @@ from patron.config import Settings, get_settings
 from patron.errors import PatronError
 from patron.identity import rules_from
 from patron.storage.engine import make_engine, transaction
-from patron.web import admin, api, errors
+from patron.web import admin, api, errors, tracking
 from patron.web.admin.render import page
 from patron.web.limits import BodyLimit
 from patron.worker import start_in_thread
@@ -51,14 +51,24 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.rules = rules_from(settings)
+    app.state.write_keys = tracking.WriteKeys(engine, ttl_s=settings.tracking_key_cache_s)
+    app.state.rate_limiter = tracking.RateLimiter(settings.tracking_rate_limit_per_s)
+    app.state.plan_cache = tracking.PlanCache(engine, ttl_s=settings.tracking_plan_cache_s)
     errors.install(app)
     _install_admin_errors(app)
     app.add_middleware(
         BodyLimit,
         default_bytes=settings.max_body_bytes,
-        upload_bytes=settings.max_upload_bytes,
-        upload_paths=("/admin/imports", "/api/v1/imports"),
+        limits={
+            "/admin/imports": settings.max_upload_bytes,
+            "/api/v1/imports": settings.max_upload_bytes,
+            # The tracking routes answer 400 past 500 KB themselves (Segment's limit); this
+            # only stops a body large enough to hurt before it is read.
+            "/v1/": 4 * settings.tracking_max_request_bytes,
+        },
     )
+    app.add_middleware(tracking.TrackingCors)
+    app.include_router(tracking.router)
     app.include_router(api.router)
     app.include_router(admin.router)
     app.mount("/admin/static", StaticFiles(directory=admin.STATIC_DIR), name="admin-static")

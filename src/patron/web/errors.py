@@ -77,8 +77,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PatronError)
     async def _domain(request: Request, exc: PatronError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return error_response(status_of(exc), exc.code, exc.message, _details(exc), headers=headers)
+        status = status_of(exc)
+        tracking = request.url.path.startswith("/v1/")
+        if tracking and status in (413, 422):
+            status = 400  # the Segment tracking API answers 400 to a bad or oversized request
+        headers = None
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": 'Basic realm="write key"' if tracking else "Bearer"}
+        return error_response(status, exc.code, exc.message, _details(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

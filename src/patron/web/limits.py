@@ -11,13 +11,11 @@ from patron.web.errors import error_body
 class BodyLimit:
     """Answer 413 with the JSON error shape when a body exceeds its path's limit."""
 
-    def __init__(
-        self, app: ASGIApp, *, default_bytes: int, upload_bytes: int, upload_paths: tuple[str, ...]
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, default_bytes: int, limits: dict[str, int]) -> None:
         self.app = app
         self.default_bytes = default_bytes
-        self.upload_bytes = upload_bytes
-        self.upload_paths = upload_paths
+        # Path prefix -> limit, longest prefix first.
+        self.limits = sorted(limits.items(), key=lambda item: -len(item[0]))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check Content-Length up front and count streamed bytes as they arrive."""
@@ -25,7 +23,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.upload_bytes if path.startswith(self.upload_paths) else self.default_bytes
+        limit = next(
+            (bytes_ for prefix, bytes_ in self.limits if path.startswith(prefix)), self.default_bytes
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit)

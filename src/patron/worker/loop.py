@@ -14,8 +14,10 @@ from sqlalchemy.exc import OperationalError
 
 from patron.config import Settings
 from patron.errors import Invalid, NotFound
-from patron.jobs import Job, LeaseLost, claim, complete, enqueue_due, fail, fail_exhausted
+from patron.identity import rules_from
+from patron.jobs import Job, LeaseLost, claim, complete, enqueue_due, fail, fail_exhausted, leases
 from patron.storage.engine import transaction
+from patron.tracking.processing import LEASE, process_chunk
 from patron.worker.handlers import HANDLERS, Handler, JobContext
 
 log = logging.getLogger("patron.worker")
@@ -45,6 +47,7 @@ class Worker:
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.handlers = HANDLERS if handlers is None else handlers
+        self.rules = rules_from(settings)
 
     def run_once(self) -> Job | None:
         """Claim and run one due job; None when nothing was due."""
@@ -71,6 +74,20 @@ class Worker:
                 log.warning("job %s: lease lost while recording failure", job.id)
         return job
 
+    def process_events(self) -> int:
+        """Turn one chunk of tracked messages into events on profiles, if this worker holds the
+        processor's lease (one at a time keeps arrival order); returns how many."""
+        with transaction(self.engine) as conn:
+            if not leases.acquire(conn, LEASE, self.name, ttl_s=self.settings.job_lease_s):
+                return 0
+            done = process_chunk(
+                conn, rules=self.rules, default_region=self.settings.default_region,
+                limit=self.settings.tracking_process_batch,
+            )  # fmt: skip
+            if not done.events:  # caught up: let any worker take over as soon as work arrives
+                leases.release(conn, LEASE, self.name)
+        return done.events
+
     def tick(self) -> None:
         """Periodic duties: enqueue due schedules, fail jobs whose worker died on the last try."""
         with transaction(self.engine) as conn:
@@ -87,6 +104,8 @@ class Worker:
                     self.tick()
                     next_tick = time.monotonic() + SCHEDULE_TICK_S
                 job = self.run_once()
+                if job is None and self.process_events():
+                    continue  # more may be waiting: no pause while the intake has work
             except OperationalError as exc:  # database restarting or locked for too long
                 log.error("worker: database unavailable (%s); retrying", exc.orig)
                 stop.wait(self.settings.worker_poll_interval_s * 5)

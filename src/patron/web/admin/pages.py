@@ -12,6 +12,9 @@ from patron import fields, imports, jobs, profiles
 from patron.errors import Invalid, PatronError
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.files import load_file
+from patron.profiles.merges import merges_of
+from patron.tracking import events as tracked
+from patron.tracking.accounts import accounts_of
 from patron.web.admin.auth import AdminSession, CsrfSession
 from patron.web.admin.charts import bar_chart
 from patron.web.admin.render import page
@@ -19,6 +22,7 @@ from patron.web.deps import ReadDB, WriteDB
 
 router = APIRouter()
 CONTACTS_PER_PAGE = 50
+TIMELINE_SHOWN = 100
 STANDARD_ORDER = list(STANDARD_FIELDS)
 
 
@@ -26,6 +30,7 @@ STANDARD_ORDER = list(STANDARD_FIELDS)
 def dashboard(request: Request, session: AdminSession, conn: ReadDB) -> Response:
     """Counts at a glance, identities by kind, recent jobs."""
     kinds = profiles.identities_by_kind(conn)
+    top = tracked.top_events(conn, limit=10)
     return page(
         request,
         "dashboard.html",
@@ -36,6 +41,7 @@ def dashboard(request: Request, session: AdminSession, conn: ReadDB) -> Response
             "jobs_by_status": jobs.counts_by_status(conn),
             "recent_jobs": jobs.list_jobs(conn, limit=8),
             "kinds_chart": bar_chart(kinds, title="Identities by kind"),
+            "events_chart": bar_chart(top, title="Most frequent events"),
         },
     )
 
@@ -72,6 +78,7 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
         profile.traits.items(),
         key=lambda item: (STANDARD_ORDER.index(item[0]) if item[0] in STANDARD_ORDER else 99, item[0]),
     )
+    events, _ = tracked.timeline(conn, profile_id, limit=TIMELINE_SHOWN)
     return page(
         request,
         "contact.html",
@@ -81,6 +88,9 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
             "traits": ordered,
             "types": types,
             "candidates": profiles.merge_candidates_of(conn, profile_id),
+            "events": events,
+            "accounts": accounts_of(conn, profile_id),
+            "merges": merges_of(conn, profile_id),
         },
     )
 

@@ -41,8 +41,9 @@ NAV = [
     ("dashboard", "Dashboard", "/admin/"),
     ("contacts", "Contacts", "/admin/contacts"),
     ("imports", "Imports", "/admin/imports"),
-    ("jobs", "Jobs", "/admin/jobs"),
+    ("tracking", "Tracking plan", "/admin/tracking"),
     ("fields", "Data dictionary", "/admin/fields"),
+    ("jobs", "Jobs", "/admin/jobs"),
 ]
 # No inline script or style: a script injected into a profile field cannot run.
 SECURITY_HEADERS = {

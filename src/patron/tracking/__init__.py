@@ -1,0 +1,1 @@
+"""Tracking: Segment-compatible ingest, events and the tracking plan."""

@@ -1,0 +1,156 @@
+"""Accepting tracking messages: validate each, check the plan, append the good ones durably.
+
+This is the request path, so it does the least that keeps every promise: one statement
+appends a batch's accepted messages to `event_intake` (duplicates by messageId skipped), and
+the event processor (worker) builds profiles and timelines from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert
+
+from patron.identity.rules import IdentityRules
+from patron.storage.bulk import driver_datetime, driver_json, insert_many
+from patron.storage.schema import event_intake, rejected_events
+from patron.tracking.dictionary import ViolationTally, discover_events, record_violations
+from patron.tracking.messages import MessageError, normalise_message
+from patron.tracking.plan import PlanChecker, Violation
+
+MODES = ("allow", "flag", "block")
+INTAKE_COLUMNS = ("source", "message_id", "received_at", "message")
+# Rejected messages are kept for people to read, not replayed: a few KB tells what was wrong.
+KEPT_PAYLOAD_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where messages come from (a write key), and what it does with events off the plan."""
+
+    name: str
+    mode: str = "flag"
+    key_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One message not stored, and why."""
+
+    index: int
+    message_id: str | None
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form in ingest responses."""
+        return {"index": self.index, "messageId": self.message_id, "field": self.field, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """How many messages were accepted, and the rejected ones."""
+
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def ingest(
+    conn: Connection,
+    raws: Sequence[Any],
+    *,
+    source: Source,
+    received_at: datetime,
+    rules: IdentityRules,
+    plan: PlanChecker,
+    sent_at: datetime | None = None,
+    type_hint: str | None = None,
+) -> IngestResult:
+    """Validate `raws` and append the acceptable ones to the intake, in the caller's transaction."""
+    result = IngestResult()
+    rows: list[tuple[str, str, Any, str]] = []
+    tally = ViolationTally()
+    unplanned: set[str] = set()
+    at = driver_datetime(conn, received_at)
+    checking = source.mode != "allow"
+    for index, raw in enumerate(raws):
+        try:
+            accepted = normalise_message(
+                raw, type_hint=type_hint, received_at=received_at, sent_at=sent_at, rules=rules
+            )
+        except MessageError as exc:
+            result.rejected.append(Rejection(index, _message_id(raw), exc.field, exc.reason))
+            continue
+        message = accepted.message
+        if message["type"] == "track" and not plan.is_planned(message["event"]):
+            unplanned.add(message["event"])
+        if checking:
+            violations = _check(plan, message)
+            if violations and source.mode == "block":
+                reason = "breaks the tracking plan: " + "; ".join(v.message for v in violations)
+                result.rejected.append(
+                    Rejection(index, accepted.message_id, violations[0].detail or "event", reason)
+                )
+                continue
+            for violation in violations:
+                tally.add(violation, message)
+        rows.append((source.name, accepted.message_id, at, driver_json(message)))
+    insert_many(conn, event_intake, INTAKE_COLUMNS, rows, ignore_conflicts_on=("source", "message_id"))
+    result.accepted = len(rows)
+    if result.rejected:
+        record_rejections(conn, source, result.rejected, raws, received_at)
+    if tally:
+        record_violations(conn, source.name, tally, received_at)
+    if unplanned:
+        discover_events(conn, unplanned, received_at)
+    return result
+
+
+def record_rejections(
+    conn: Connection,
+    source: Source,
+    rejected: Sequence[Rejection],
+    raws: Sequence[Any],
+    received_at: datetime,
+) -> None:
+    """Keep rejected messages, with the reason, for the admin's rejected-events log."""
+    rows = [
+        {
+            "source": source.name,
+            "received_at": received_at,
+            "message_id": (rejection.message_id or "")[:128] or None,
+            "field": rejection.field[:200],
+            "reason": rejection.reason,
+            "payload": _payload(raws[rejection.index]),
+        }
+        for rejection in rejected
+    ]
+    conn.execute(insert(rejected_events), rows)
+
+
+def _check(plan: PlanChecker, message: dict[str, Any]) -> list[Violation]:
+    kind = message["type"]
+    if kind == "track":
+        return plan.check_track(message["event"], message["properties"])
+    if kind in ("page", "screen"):
+        return plan.check_properties(kind, message["properties"])
+    if kind in ("identify", "group"):
+        return plan.check_traits(kind, message["traits"])
+    return []
+
+
+def _message_id(raw: Any) -> str | None:
+    value = raw.get("messageId") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _payload(raw: Any) -> str:
+    try:
+        text = orjson.dumps(raw).decode()
+    except TypeError:
+        text = repr(raw)
+    return text if len(text) <= KEPT_PAYLOAD_BYTES else text[:KEPT_PAYLOAD_BYTES] + "…"

@@ -1,0 +1,168 @@
+"""The event processor: intake -> profiles, timelines and accounts, in arrival order.
+
+One worker at a time holds the processor's lease, so identify-then-track sequences resolve
+in the order they arrived. Each run takes a chunk of the intake in one transaction: the
+records go through the same upsert as imports (identity rules, stitching anonymous profiles
+into known ones), then the events are written with their profile and the chunk is deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from patron.fields.definitions import field_types
+from patron.identity.normalise import Identity
+from patron.identity.rules import IdentityRules
+from patron.profiles.record import DROPPED, PreparedRecord, prepare_record
+from patron.profiles.writes import find_owners, record_candidates, upsert_records
+from patron.storage.bulk import driver_datetime, driver_json, insert_many
+from patron.storage.schema import event_intake, events
+from patron.storage.types import utcnow
+from patron.tracking.accounts import link_accounts
+from patron.tracking.dictionary import ViolationTally, record_violations
+from patron.tracking.plan import Violation
+
+LEASE = "event-processor"
+EVENT_COLUMNS = (
+    "profile_id", "source", "message_id", "type", "event", "user_id", "anonymous_id", "group_id",
+    "previous_id", "properties", "context", "timestamp", "original_timestamp", "sent_at", "received_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """What one run did."""
+
+    events: int
+    profiles_created: int
+    merged: int
+
+
+def process_chunk(
+    conn: Connection, *, rules: IdentityRules, default_region: str | None, limit: int = 2000
+) -> Processed:
+    """Turn up to `limit` intake messages into events on profiles, oldest first."""
+    query = (
+        select(event_intake.c.id, event_intake.c.source, event_intake.c.message)
+        .order_by(event_intake.c.id)
+        .limit(limit)
+    )
+    rows = conn.execute(query).all()
+    if not rows:
+        return Processed(0, 0, 0)
+    types = field_types(conn)
+    tallies: dict[str, ViolationTally] = {}
+    known_user_ids = _known_user_ids(conn, [m["previousId"] for _, _, m in rows if m["type"] == "alias"])
+    records: list[PreparedRecord] = []
+    placed: list[int] = []  # index into records for each row, or -1 for no profile
+    for _, source, message in rows:
+        tally = tallies.setdefault(source, ViolationTally())
+        record = _record(message, source, types, default_region, rules, tally, known_user_ids)
+        placed.append(len(records) if record is not None else -1)
+        if record is not None:
+            records.append(record)
+    outcome = upsert_records(conn, records, rules=rules)
+    profile_of = [outcome.records[i].profile_id if i >= 0 else None for i in placed]
+    now = utcnow()
+    insert_many(
+        conn,
+        events,
+        EVENT_COLUMNS,
+        [
+            _event_row(conn, source, message, profile_id)
+            for (_, source, message), profile_id in zip(rows, profile_of, strict=True)
+        ],
+        ignore_conflicts_on=("source", "message_id"),
+    )
+    groups = [
+        (message, profile_id)
+        for (_, _, message), profile_id in zip(rows, profile_of, strict=True)
+        if message["type"] == "group" and profile_id
+    ]
+    link_accounts(conn, groups, now)
+    _alias_candidates(conn, [message for _, _, message in rows if message["type"] == "alias"])
+    for source, tally in tallies.items():
+        if tally:
+            record_violations(conn, source, tally, now)
+    conn.execute(delete(event_intake).where(event_intake.c.id <= rows[-1].id))
+    return Processed(len(rows), outcome.created, outcome.merged)
+
+
+def _record(
+    message: dict[str, Any],
+    source: str,
+    types: dict[str, str],
+    default_region: str | None,
+    rules: IdentityRules,
+    tally: ViolationTally,
+    known_user_ids: set[str],
+) -> PreparedRecord | None:
+    ids: list[tuple[str, Any]] = []
+    if "userId" in message:
+        ids.append(("user_id", message["userId"]))
+    if "anonymousId" in message:
+        ids.append(("anonymous_id", message["anonymousId"]))
+    if message["type"] == "alias" and message["previousId"] not in known_user_ids:
+        # previousId is usually the anonymous id the person had before signing up.
+        ids.append(("anonymous_id", message["previousId"]))
+    traits = message.get("traits", {}) if message["type"] == "identify" else {}
+    record = prepare_record(
+        traits, ids, source=source, field_types=types, default_region=default_region, rules=rules
+    )
+    for problem in record.problems:
+        if problem.effect == DROPPED:
+            name = problem.field.removeprefix("traits.")
+            tally.add(
+                Violation("wrong_type", "identify", name, f"identify: trait {name!r}: {problem.reason}"),
+                message,
+            )
+    return record if record.has_identity else None
+
+
+def _event_row(
+    conn: Connection, source: str, message: dict[str, Any], profile_id: str | None
+) -> tuple[Any, ...]:
+    kind = message["type"]
+    payload = message.get("properties") if kind in ("track", "page", "screen") else message.get("traits", {})
+    return (
+        profile_id, source, message["messageId"], kind, message.get("event") or message.get("name"),
+        message.get("userId"), message.get("anonymousId"), message.get("groupId"), message.get("previousId"),
+        driver_json(payload or {}), driver_json(message.get("context") or {}),
+        _time(conn, message["timestamp"]), _time(conn, message.get("originalTimestamp")),
+        _time(conn, message.get("sentAt")), _time(conn, message["receivedAt"]),
+    )  # fmt: skip
+
+
+def _time(conn: Connection, text: str | None) -> Any:
+    if text is None:
+        return None
+    return driver_datetime(conn, datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def _known_user_ids(conn: Connection, values: list[str]) -> set[str]:
+    if not values:
+        return set()
+    return {identity.value for identity in find_owners(conn, {Identity("user_id", v) for v in values})}
+
+
+def _alias_candidates(conn: Connection, aliases: list[dict[str, Any]]) -> None:
+    """An alias between two user ids would break the one-user-id rule: leave it for review."""
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for message in aliases:
+        owners = find_owners(
+            conn, {Identity("user_id", message["userId"]), Identity("user_id", message["previousId"])}
+        )
+        found = set(owners.values())
+        if len(found) == 2:
+            a, b = sorted(found)
+            pairs[(a, b)] = {
+                "reason": "an alias call links two user ids; merging would break the one-user-id rule",
+                "identities": [{"kind": "user_id", "value": message["previousId"]},
+                               {"kind": "user_id", "value": message["userId"]}],
+            }  # fmt: skip
+    if pairs:
+        record_candidates(conn, pairs)
