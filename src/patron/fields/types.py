@@ -30,8 +30,8 @@ def format_datetime(moment: datetime) -> str:
     """Fixed-width UTC text for a datetime (naive ones are taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime, and ingest formats every timestamp.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def infer_type(value: Any) -> str:

@@ -27,7 +27,7 @@ from patron.imports.rows import ReadRow, RowReader, read_batches, worker_count
 from patron.process import frozen_heap
 from patron.profiles.record import NOT_IDENTITY, PreparedRecord
 from patron.profiles.writes import provenance_stamp, upsert_records
-from patron.storage.engine import bulk_connection, transaction
+from patron.storage.engine import bulk_connection, transaction, writer_lock
 from patron.storage.types import utcnow
 
 REJECTED, FLAGGED = "rejected", "flagged (row kept)"
@@ -207,7 +207,7 @@ def _import_batch_with_retries(
         buffer = io.StringIO()
         part_issues = IssueWriter(buffer, None, width=width)
         try:
-            with conn.begin():
+            with writer_lock(conn.engine), conn.begin():
                 import_rows(conn, batch, part, part_issues, stamp=stamp, rules=rules)
                 if on_batch:
                     combined = _combined(summary, part)

@@ -52,7 +52,9 @@ def check_name(style: str, name: str) -> str | None:
 
 def _is_object_action(name: str) -> bool:
     words = name.split(" ")
-    return len(words) >= 2 and all(word and _starts_a_word(word[0]) and not _has_space(word) for word in words)
+    return len(words) >= 2 and all(
+        word and _starts_a_word(word[0]) and not _has_space(word) for word in words
+    )
 
 
 def _starts_a_word(char: str) -> bool:

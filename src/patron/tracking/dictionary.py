@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -120,19 +121,23 @@ def record_violations(conn: Connection, source: str, tally: ViolationTally, at: 
          "example": _example(example), "count": count, "first_seen_at": at, "last_seen_at": at}
         for (kind, subject, detail), (count, message, example) in tally.counts.items()
     ]  # fmt: skip
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(_counting_upsert(conn.dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _counting_upsert(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE count = count + excluded.count, built once per dialect
+    (building it per request was 7% of ingest's CPU)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(plan_violations)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["kind", "subject", "detail", "source"],
-            set_={
-                "count": plan_violations.c.count + statement.excluded.count,
-                "message": statement.excluded.message,
-                "example": statement.excluded.example,
-                "last_seen_at": statement.excluded.last_seen_at,
-            },
-        ),
-        rows,
+    return statement.on_conflict_do_update(
+        index_elements=["kind", "subject", "detail", "source"],
+        set_={
+            "count": plan_violations.c.count + statement.excluded.count,
+            "message": statement.excluded.message,
+            "example": statement.excluded.example,
+            "last_seen_at": statement.excluded.last_seen_at,
+        },
     )
 
 

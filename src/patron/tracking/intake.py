@@ -59,6 +59,70 @@ class IngestResult:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class PreparedIngest:
+    """A request's messages checked and serialised, ready to store in a short transaction."""
+
+    source: Source
+    received_at: datetime
+    raws: Sequence[Any]
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (source, message id, message JSON)
+    rejected: list[Rejection] = field(default_factory=list)
+    tally: ViolationTally = field(default_factory=ViolationTally)
+    unplanned: set[str] = field(default_factory=set)
+
+
+def prepare(
+    raws: Sequence[Any],
+    *,
+    source: Source,
+    received_at: datetime,
+    rules: IdentityRules,
+    plan: PlanChecker,
+    sent_at: datetime | None = None,
+    type_hint: str | None = None,
+) -> PreparedIngest:
+    """Validate, normalise and check `raws` against the plan; no database needed."""
+    prepared = PreparedIngest(source, received_at, raws)
+    checking = source.mode != "allow"
+    for index, raw in enumerate(raws):
+        try:
+            accepted = normalise_message(
+                raw, type_hint=type_hint, received_at=received_at, sent_at=sent_at, rules=rules
+            )
+        except MessageError as exc:
+            prepared.rejected.append(Rejection(index, _message_id(raw), exc.field, exc.reason))
+            continue
+        message = accepted.message
+        if message["type"] == "track" and not plan.is_planned(message["event"]):
+            prepared.unplanned.add(message["event"])
+        if checking:
+            violations = _check(plan, message)
+            if violations and source.mode == "block":
+                reason = "breaks the tracking plan: " + "; ".join(v.message for v in violations)
+                field_name = violations[0].detail or "event"
+                prepared.rejected.append(Rejection(index, accepted.message_id, field_name, reason))
+                continue
+            for violation in violations:
+                prepared.tally.add(violation, message)
+        prepared.rows.append((source.name, accepted.message_id, driver_json(message)))
+    return prepared
+
+
+def store(conn: Connection, prepared: PreparedIngest) -> IngestResult:
+    """Append the accepted messages (duplicates by messageId skipped) and record the rest."""
+    at = driver_datetime(conn, prepared.received_at)
+    rows = [(source, message_id, at, message) for source, message_id, message in prepared.rows]
+    insert_many(conn, event_intake, INTAKE_COLUMNS, rows, ignore_conflicts_on=("source", "message_id"))
+    if prepared.rejected:
+        record_rejections(conn, prepared.source, prepared.rejected, prepared.raws, prepared.received_at)
+    if prepared.tally:
+        record_violations(conn, prepared.source.name, prepared.tally, prepared.received_at)
+    if prepared.unplanned:
+        discover_events(conn, prepared.unplanned, prepared.received_at)
+    return IngestResult(len(rows), prepared.rejected)
+
+
 def ingest(
     conn: Connection,
     raws: Sequence[Any],
@@ -71,43 +135,16 @@ def ingest(
     type_hint: str | None = None,
 ) -> IngestResult:
     """Validate `raws` and append the acceptable ones to the intake, in the caller's transaction."""
-    result = IngestResult()
-    rows: list[tuple[str, str, Any, str]] = []
-    tally = ViolationTally()
-    unplanned: set[str] = set()
-    at = driver_datetime(conn, received_at)
-    checking = source.mode != "allow"
-    for index, raw in enumerate(raws):
-        try:
-            accepted = normalise_message(
-                raw, type_hint=type_hint, received_at=received_at, sent_at=sent_at, rules=rules
-            )
-        except MessageError as exc:
-            result.rejected.append(Rejection(index, _message_id(raw), exc.field, exc.reason))
-            continue
-        message = accepted.message
-        if message["type"] == "track" and not plan.is_planned(message["event"]):
-            unplanned.add(message["event"])
-        if checking:
-            violations = _check(plan, message)
-            if violations and source.mode == "block":
-                reason = "breaks the tracking plan: " + "; ".join(v.message for v in violations)
-                result.rejected.append(
-                    Rejection(index, accepted.message_id, violations[0].detail or "event", reason)
-                )
-                continue
-            for violation in violations:
-                tally.add(violation, message)
-        rows.append((source.name, accepted.message_id, at, driver_json(message)))
-    insert_many(conn, event_intake, INTAKE_COLUMNS, rows, ignore_conflicts_on=("source", "message_id"))
-    result.accepted = len(rows)
-    if result.rejected:
-        record_rejections(conn, source, result.rejected, raws, received_at)
-    if tally:
-        record_violations(conn, source.name, tally, received_at)
-    if unplanned:
-        discover_events(conn, unplanned, received_at)
-    return result
+    prepared = prepare(
+        raws,
+        source=source,
+        received_at=received_at,
+        rules=rules,
+        plan=plan,
+        sent_at=sent_at,
+        type_hint=type_hint,
+    )
+    return store(conn, prepared)
 
 
 def record_rejections(

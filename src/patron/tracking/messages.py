@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -132,7 +133,8 @@ def _timestamps(
     """timestamp = receivedAt - (sentAt - timestamp): the sender's clock may be wrong, its
     intervals are not (Segment's clock-skew correction)."""
     original = parse_time(raw.get("timestamp"), "timestamp")
-    sent = parse_time(raw.get("sentAt"), "sentAt") or sent_at
+    own_sent = raw.get("sentAt")
+    sent = parse_time(own_sent, "sentAt") if own_sent is not None else sent_at
     if original is not None and sent is not None:
         corrected = received_at - (sent - original)
     else:
@@ -141,8 +143,14 @@ def _timestamps(
     if original is not None:
         message["originalTimestamp"] = format_datetime(original)
     if sent is not None:
-        message["sentAt"] = format_datetime(sent)
-    message["receivedAt"] = format_datetime(received_at)
+        message["sentAt"] = _formatted(sent)
+    message["receivedAt"] = _formatted(received_at)
+
+
+@lru_cache(maxsize=64)
+def _formatted(moment: datetime) -> str:
+    # One request's messages share receivedAt (and usually sentAt): format each once.
+    return format_datetime(moment)
 
 
 def _identifier(value: Any, field: str, rules: IdentityRules) -> str | None:

@@ -40,7 +40,7 @@ _ANNOTATIONS = frozenset(
 )
 _PLAIN_TOP = _ANNOTATIONS | {"type", "required", "properties"}
 _PLAIN_PROPERTY = _ANNOTATIONS | {"type"}
-# The JSON type of the values json/orjson produce; anything else takes the slow path (_json_types).
+# The JSON type of the values json/orjson produce; anything else takes the slow path (_has_type).
 _KIND = {
     str: "string",
     int: "integer",
@@ -223,7 +223,7 @@ class PlanChecker:
         return event in self._planned
 
     def check_track(self, event: str, properties: dict) -> list[Violation]:
-        """How a track message breaks the plan: names, unplanned event, missing, mistyped or invalid properties."""
+        """How a track message breaks the plan: naming, unplanned, missing, wrong type, invalid properties."""
         violations: list[Violation] = []
         if self._event_style is not None:
             reason = check_name(self._event_style, event)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import yaml
@@ -13,221 +14,382 @@ import yaml
 from patron.errors import Invalid
 from patron.fields.types import FIELD_TYPES
 from patron.tracking.plan import (
+    EVENT_STATUSES,
     JSON_TYPES,
     Conventions,
     EventDefinition,
-    PlanChecker,
     TraitDefinition,
+    compile_schema,
     properties_schema,
 )
 
 SOURCE_MODES = ("allow", "flag", "block")
-_TOP_LEVEL = ("conventions", "sources", "events", "traits")
-_EVENT_KEYS = ("name", "description", "owner", "properties", "schema")
+CSV_COLUMNS = ("kind", "name", "property", "type", "required", "description", "owner", "status")
+_SECTIONS = ("conventions", "sources", "events", "traits")
+_CONVENTION_KEYS = ("events", "properties", "traits")
+_EVENT_KEYS = ("name", "description", "owner", "status", "properties", "schema")
+_TRAIT_KEYS = ("name", "type", "description", "owner")
+# A spreadsheet runs a cell starting with these as a formula; event names come from any SDK.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
 class PlanDocument:
-    """Everything a plan file says."""
+    """Everything a plan file says: conventions, events, traits and how each source treats events off it."""
 
     conventions: Conventions = field(default_factory=Conventions)
     events: list[EventDefinition] = field(default_factory=list)
     traits: list[TraitDefinition] = field(default_factory=list)
+    # Source (write key) name -> "allow", "flag" or "block".
     sources: dict[str, str] = field(default_factory=dict)
 
 
 def load_yaml(text: str) -> PlanDocument:
-    """Read a plan file; Invalid names the place (e.g. events[1].properties.revenue.type)."""
+    """Read a plan file; Invalid names the place, e.g. events[1].properties.revenue.type, or the YAML line."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_PlanLoader)  # a SafeLoader: builds no Python objects
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise Invalid(
-            f"the plan is not valid YAML{where}: {getattr(exc, 'problem', exc)}", field="plan"
-        ) from None
+        raise Invalid(f"the plan is not valid YAML: {_yaml_problem(exc)}", field="plan") from None
+    if data is None:
+        return PlanDocument()
     if not isinstance(data, dict):
-        raise Invalid("the plan must be a mapping with conventions, sources, events and traits", field="plan")
-    unknown = sorted(set(data) - set(_TOP_LEVEL))
+        raise Invalid(
+            f"the plan must be a mapping of sections ({', '.join(_SECTIONS)}), not {_kind(data)}",
+            field="plan",
+        )
+    _check_json(data, "")
+    unknown = [key for key in data if key not in _SECTIONS]
     if unknown:
         raise Invalid(
-            f"unknown section(s) {', '.join(unknown)}; a plan has {', '.join(_TOP_LEVEL)}", field=unknown[0]
+            f"unknown section {', '.join(repr(key) for key in unknown)}: a plan has {', '.join(_SECTIONS)}",
+            field=unknown[0],
         )
-    conventions = Conventions(**_mapping(data.get("conventions") or {}, "conventions"))
-    sources = {str(name): mode for name, mode in _mapping(data.get("sources") or {}, "sources").items()}
+    conventions = _mapping(data.get("conventions"), "conventions", _CONVENTION_KEYS)
+    sources = _mapping(data.get("sources"), "sources")
     for name, mode in sources.items():
         if mode not in SOURCE_MODES:
             raise Invalid(
-                f"sources.{name}: {mode!r} is not one of {', '.join(SOURCE_MODES)}", field=f"sources.{name}"
+                f"sources.{name}: {mode!r} is not a mode ({', '.join(SOURCE_MODES)})", field=f"sources.{name}"
             )
-    events = [
-        _event(item, f"events[{i}]") for i, item in enumerate(_list(data.get("events") or [], "events"))
-    ]
-    seen: set[str] = set()
-    for i, event in enumerate(events):
-        if event.name in seen:
-            raise Invalid(f"events[{i}]: {event.name!r} is defined twice", field=f"events[{i}].name")
-        seen.add(event.name)
-    traits = [
-        _trait(item, f"traits[{i}]") for i, item in enumerate(_list(data.get("traits") or [], "traits"))
-    ]
-    return PlanDocument(conventions, events, traits, sources)
+    events = [_event(item, f"events[{i}]") for i, item in enumerate(_sequence(data.get("events"), "events"))]
+    traits = [_trait(item, f"traits[{i}]") for i, item in enumerate(_sequence(data.get("traits"), "traits"))]
+    _refuse_duplicates([event.name for event in events], "events", "event")
+    _refuse_duplicates([trait.name for trait in traits], "traits", "trait")
+    return PlanDocument(Conventions(**conventions), events, traits, dict(sources))
 
 
 def dump_yaml(document: PlanDocument) -> str:
-    """The plan as YAML (properties shorthand where the schema allows it)."""
+    """The plan file for `document` (properties shorthand wherever the schema allows it)."""
+    conventions = document.conventions
     data: dict[str, Any] = {
-        "conventions": {"events": document.conventions.events, "properties": document.conventions.properties,
-                        "traits": document.conventions.traits},
-    }  # fmt: skip
+        "conventions": _Flow(
+            events=conventions.events, properties=conventions.properties, traits=conventions.traits
+        )
+    }
     if document.sources:
         data["sources"] = dict(document.sources)
-    events = []
-    for event in document.events:
-        if event.status != "planned":
-            continue
-        item: dict[str, Any] = {"name": event.name}
-        if event.description:
-            item["description"] = event.description
-        if event.owner:
-            item["owner"] = event.owner
-        shorthand = _shorthand(event.schema)
-        if shorthand is not None:
-            item["properties"] = shorthand
-        elif event.schema is not None:
-            item["schema"] = event.schema
-        events.append(item)
-    if events:
-        data["events"] = events
+    if document.events:
+        data["events"] = [_event_item(event) for event in document.events]
     if document.traits:
-        data["traits"] = [
-            {k: v for k, v in {"name": t.name, "type": t.type, "description": t.description, "owner": t.owner}.items()
-             if v}
-            for t in document.traits
-        ]  # fmt: skip
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        data["traits"] = [_trait_item(trait) for trait in document.traits]
+    return yaml.dump(data, Dumper=_PlanDumper, sort_keys=False, allow_unicode=True, width=110)
 
 
 def export_csv(events: Sequence[EventDefinition], traits: Sequence[TraitDefinition]) -> str:
-    """The data dictionary, one row per event, per declared property and per trait."""
+    """The data dictionary as CSV: one row per event, per declared property and per trait."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["kind", "name", "property", "type", "required", "description", "owner", "status"])
+    writer.writerow(CSV_COLUMNS)
     for event in events:
-        writer.writerow(["event", event.name, "", "", "", event.description, event.owner, event.status])
-        schema = event.schema or {}
-        required = set(schema.get("required") or ())
-        for name, spec in (schema.get("properties") or {}).items():
-            writer.writerow(["property", event.name, name, _type_text(spec), "yes" if name in required else "no",
-                             spec.get("description", "") if isinstance(spec, dict) else "", "", ""])  # fmt: skip
+        writer.writerow(
+            _safe_cells(["event", event.name, "", "", "", event.description, event.owner, event.status])
+        )
+        for name, spec, is_required in _declared_properties(event):
+            row = ["property", event.name, name, _type_text(spec), "yes" if is_required else "no",
+                   _description(spec), "", ""]  # fmt: skip
+            writer.writerow(_safe_cells(row))
     for trait in traits:
-        writer.writerow(["trait", trait.name, "", trait.type, "", trait.description, trait.owner, ""])
+        writer.writerow(
+            _safe_cells(["trait", trait.name, "", trait.type, "", trait.description, trait.owner, ""])
+        )
     return out.getvalue()
 
 
 def export_markdown(events: Sequence[EventDefinition], traits: Sequence[TraitDefinition]) -> str:
-    """The data dictionary as a readable document."""
+    """The data dictionary as a Markdown document: events with their properties, then traits."""
     lines = ["# Tracking plan", "", "## Events", ""]
+    if not events:
+        lines += ["No events in the plan yet.", ""]
     for event in events:
-        lines += [f"### {event.name}", ""]
+        lines += [f"### {_line(event.name)}", ""]
         if event.description:
-            lines += [_cell(event.description), ""]
-        lines += [f"Owner: {_cell(event.owner) or '—'} · Status: {event.status}", ""]
-        schema = event.schema or {}
-        properties = schema.get("properties") or {}
-        if properties:
-            required = set(schema.get("required") or ())
-            lines += ["| Property | Type | Required | Description |", "| --- | --- | --- | --- |"]
-            for name, spec in properties.items():
-                description = spec.get("description", "") if isinstance(spec, dict) else ""
-                lines.append(f"| {_cell(name)} | {_type_text(spec)} | {'yes' if name in required else 'no'} | "
-                             f"{_cell(description)} |")  # fmt: skip
-            lines.append("")
-    lines += ["## Traits", "", "| Trait | Type | Description | Owner |", "| --- | --- | --- | --- |"]
-    for trait in traits:
-        lines.append(
-            f"| {_cell(trait.name)} | {trait.type} | {_cell(trait.description)} | {_cell(trait.owner)} |"
-        )
+            lines += [_line(event.description), ""]
+        lines += [f"- Owner: {_line(event.owner) or '(none)'}", f"- Status: {event.status}", ""]
+        declared = _declared_properties(event)
+        if not declared:
+            lines += ["No properties declared.", ""]
+            continue
+        lines += ["| Property | Type | Required | Description |", "| --- | --- | --- | --- |"]
+        for name, spec, is_required in declared:
+            cells = [name, _type_text(spec), "yes" if is_required else "no", _description(spec)]
+            lines.append(_table_row(cells))
+        lines.append("")
+    lines += ["## Traits", ""]
+    if traits:
+        lines += ["| Trait | Type | Description | Owner |", "| --- | --- | --- | --- |"]
+        lines += [_table_row([t.name, t.type, t.description, t.owner]) for t in traits]
+    else:
+        lines.append("No traits in the plan yet.")
     return "\n".join(lines) + "\n"
 
 
+class _PlanLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """The mapping, after checking its own keys (not those merged in with <<) are distinct."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice in the same mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Flow(dict):
+    """A mapping written on one line ({type: string, required: true}), as people write short ones."""
+
+
+class _PlanDumper(yaml.SafeDumper):
+    """SafeDumper that writes _Flow mappings in flow style."""
+
+
+_PlanDumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return problem
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
+def _check_json(value: Any, path: str) -> None:
+    """Refuse what YAML reads but JSON cannot hold: dates, non-text keys, binary, sets."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                where = path or "the plan"
+                raise Invalid(
+                    f"{where}: key {key!r} is not text; put it in quotes (YAML reads on/off/yes/no as "
+                    "booleans and digits as numbers)",
+                    field=where,
+                )
+            _check_json(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, f"{path}[{index}]")
+    elif isinstance(value, date):
+        raise Invalid(f"{path}: {value.isoformat()} is read as a date by YAML; put it in quotes", field=path)
+    elif not isinstance(value, str | int | float | bool) and value is not None:
+        raise Invalid(f"{path}: {_kind(value)} is not a JSON value", field=path)
+
+
 def _event(item: Any, path: str) -> EventDefinition:
-    data = _mapping(item, path)
-    unknown = sorted(set(data) - set(_EVENT_KEYS))
-    if unknown:
-        raise Invalid(f"{path}: unknown key(s) {', '.join(unknown)}; an event has {', '.join(_EVENT_KEYS)}",
-                      field=f"{path}.{unknown[0]}")  # fmt: skip
+    data = _mapping(item, path, _EVENT_KEYS)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise Invalid(f"{path}.name: every event needs a name", field=f"{path}.name")
+        raise Invalid(f"{path}.name: every event needs a name, e.g. 'Order Completed'", field=f"{path}.name")
+    status = data.get("status", "planned")
+    if status not in EVENT_STATUSES:
+        raise Invalid(
+            f"{path}.status: {status!r} is not a status ({', '.join(EVENT_STATUSES)})", field=f"{path}.status"
+        )
     if "properties" in data and "schema" in data:
-        raise Invalid(f"{path}: give properties or schema, not both", field=f"{path}.schema")
+        raise Invalid(
+            f"{path}: give either properties (the shorthand) or schema (full JSON Schema), not both",
+            field=f"{path}.schema",
+        )
     schema = None
     if "properties" in data:
-        properties = _mapping(data["properties"] or {}, f"{path}.properties")
-        for prop, spec in properties.items():
-            spec = _mapping(spec, f"{path}.properties.{prop}")
-            declared = spec.get("type")
-            for kind in [declared] if isinstance(declared, str) else declared or []:
-                if kind not in JSON_TYPES:
-                    raise Invalid(f"{path}.properties.{prop}.type: {kind!r} is not a JSON Schema type "
-                                  f"({', '.join(JSON_TYPES)})", field=f"{path}.properties.{prop}.type")  # fmt: skip
-        schema = properties_schema(properties)
+        where = f"{path}.properties"
+        shorthand = {
+            prop: _property(spec, f"{where}.{prop}")
+            for prop, spec in _mapping(data["properties"], where).items()
+        }
+        schema = properties_schema(shorthand)
+        compile_schema(schema, path=where)
     elif "schema" in data:
-        schema = _mapping(data["schema"], f"{path}.schema")
-    definition = EventDefinition(
-        name.strip(), str(data.get("description") or ""), str(data.get("owner") or ""), schema
-    )
-    try:
-        PlanChecker(Conventions(), [definition])
-    except Invalid as exc:
-        raise Invalid(f"{path}: {exc.message}", field=f"{path}.schema") from None
-    return definition
+        where = f"{path}.schema"
+        schema = data["schema"]
+        if not isinstance(schema, dict):
+            raise Invalid(f"{where}: expected a JSON Schema mapping, not {_kind(schema)}", field=where)
+        compile_schema(schema, path=where)
+    return EventDefinition(name, _text(data, "description", path), _text(data, "owner", path), schema, status)
+
+
+def _property(spec: Any, path: str) -> dict[str, Any]:
+    spec = _mapping(spec, path)
+    if not isinstance(spec.get("required", False), bool):
+        raise Invalid(f"{path}.required: {spec['required']!r} is not true or false", field=f"{path}.required")
+    if "type" in spec:
+        declared = spec["type"]
+        for name in declared if isinstance(declared, list) and declared else [declared]:
+            if name not in JSON_TYPES:
+                raise Invalid(
+                    f"{path}.type: {name!r} is not a JSON Schema type ({', '.join(JSON_TYPES)})",
+                    field=f"{path}.type",
+                )
+    return spec
 
 
 def _trait(item: Any, path: str) -> TraitDefinition:
-    data = _mapping(item, path)
-    name, kind = data.get("name"), data.get("type", "string")
-    if not isinstance(name, str) or not name:
-        raise Invalid(f"{path}.name: every trait needs a name", field=f"{path}.name")
+    data = _mapping(item, path, _TRAIT_KEYS)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid(f"{path}.name: every trait needs a name, e.g. 'plan'", field=f"{path}.name")
+    kind = data.get("type")
     if kind not in FIELD_TYPES:
-        raise Invalid(f"{path}.type: {kind!r} is not one of {', '.join(FIELD_TYPES)}", field=f"{path}.type")
-    return TraitDefinition(name, kind, str(data.get("description") or ""), str(data.get("owner") or ""))
+        said = "every trait needs a type" if kind is None else f"{kind!r} is not a field type"
+        raise Invalid(f"{path}.type: {said} ({', '.join(FIELD_TYPES)})", field=f"{path}.type")
+    return TraitDefinition(name, kind, _text(data, "description", path), _text(data, "owner", path))
 
 
-def _shorthand(schema: dict[str, Any] | None) -> dict[str, Any] | None:
-    if (
-        not schema
-        or set(schema) - {"type", "properties", "required"}
-        or schema.get("type") not in (None, "object")
-    ):
-        return None
-    required = set(schema.get("required") or ())
-    properties = schema.get("properties") or {}
-    if not required <= set(properties) or not all(isinstance(spec, dict) for spec in properties.values()):
-        return None
-    return {
-        name: {**spec, **({"required": True} if name in required else {})}
-        for name, spec in properties.items()
-    }
-
-
-def _mapping(value: Any, path: str) -> dict[str, Any]:
+def _mapping(value: Any, path: str, keys: Sequence[str] | None = None) -> dict[str, Any]:
+    if value is None:
+        return {}
     if not isinstance(value, dict):
-        raise Invalid(f"{path}: expected a mapping, got {type(value).__name__}", field=path)
+        raise Invalid(f"{path}: expected a mapping (key: value), not {_kind(value)}", field=path)
+    unknown = [key for key in value if keys is not None and key not in keys]
+    if unknown:
+        named = ", ".join(repr(key) for key in unknown)
+        raise Invalid(
+            f"{path}: unknown key {named} (allowed: {', '.join(keys or ())})",
+            field=f"{path}.{unknown[0]}",
+        )
     return value
 
 
-def _list(value: Any, path: str) -> list[Any]:
+def _sequence(value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
     if not isinstance(value, list):
-        raise Invalid(f"{path}: expected a list, got {type(value).__name__}", field=path)
+        raise Invalid(f"{path}: expected a list (lines starting with '- '), not {_kind(value)}", field=path)
     return value
+
+
+def _text(data: Mapping[str, Any], key: str, path: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(
+            f"{path}.{key}: expected text, not {_kind(value)}; put it in quotes", field=f"{path}.{key}"
+        )
+    return value
+
+
+def _refuse_duplicates(names: list[str], section: str, noun: str) -> None:
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in first:
+            raise Invalid(
+                f"{section}[{index}].name: {noun} {name!r} is already defined at {section}[{first[name]}]; "
+                "keep one definition",
+                field=f"{section}[{index}].name",
+            )
+        first[name] = index
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _event_item(event: EventDefinition) -> dict[str, Any]:
+    item = _without_blanks({"name": event.name, "description": event.description, "owner": event.owner})
+    if event.status != "planned":
+        item["status"] = event.status
+    shorthand = _shorthand(event.schema)
+    if shorthand is not None:
+        item["properties"] = shorthand
+    elif event.schema is not None:
+        item["schema"] = event.schema
+    return item
+
+
+def _trait_item(trait: TraitDefinition) -> dict[str, Any]:
+    fields = {"name": trait.name, "type": trait.type, "description": trait.description, "owner": trait.owner}
+    return _Flow(_without_blanks(fields))
+
+
+def _shorthand(schema: dict | None) -> dict[str, Any] | None:
+    """The shorthand that loads back as exactly `schema`, or None when the shorthand cannot say it."""
+    if not isinstance(schema, dict) or set(schema) != {"type", "properties", "required"}:
+        return None
+    properties, required = schema["properties"], schema["required"]
+    if not isinstance(properties, dict) or not isinstance(required, list):
+        return None
+    if not all(isinstance(spec, dict) and "required" not in spec for spec in properties.values()):
+        return None
+    shorthand = {}
+    for name, spec in properties.items():
+        flag = {"required": True} if name in required else {}
+        typed = {"type": spec["type"]} if "type" in spec else {}
+        shorthand[name] = _Flow({**typed, **flag, **spec})
+    return shorthand if properties_schema(shorthand) == schema else None
+
+
+def _without_blanks(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if value != ""}
+
+
+def _declared_properties(event: EventDefinition) -> list[tuple[str, Any, bool]]:
+    schema = event.schema if isinstance(event.schema, dict) else {}
+    properties = schema.get("properties")
+    required = schema.get("required")
+    if not isinstance(properties, dict):
+        return []
+    required_names = set(required) if isinstance(required, list) else set()
+    return [(name, spec, name in required_names) for name, spec in properties.items()]
 
 
 def _type_text(spec: Any) -> str:
-    declared = spec.get("type", "") if isinstance(spec, dict) else ""
+    declared = spec.get("type") if isinstance(spec, dict) else None
+    if declared is None:
+        return "any"
     return " or ".join(declared) if isinstance(declared, list) else str(declared)
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _description(spec: Any) -> str:
+    description = spec.get("description", "") if isinstance(spec, dict) else ""
+    return description if isinstance(description, str) else str(description)
+
+
+def _safe_cells(row: list[str]) -> list[str]:
+    return ["'" + cell if cell.startswith(_FORMULA_STARTS) else cell for cell in row]
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _table_row(cells: list[str]) -> str:
+    return "| " + " | ".join(_line(cell).replace("|", "\\|") for cell in cells) + " |"

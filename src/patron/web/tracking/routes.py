@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from patron.errors import Invalid, TooLarge
 from patron.storage.engine import transaction
-from patron.tracking.intake import IngestResult, Source, ingest
+from patron.tracking.intake import IngestResult, Source, prepare, store
 from patron.tracking.messages import MessageError, parse_time
 from patron.web.errors import error_response
 
@@ -77,11 +77,14 @@ def _ingest(
     request: Request, messages: list[Any], source: Source, sent_at: datetime | None, type_hint: str | None
 ) -> IngestResult:
     state = request.app.state
+    # Checking and serialising happen outside the write transaction: on SQLite it is one
+    # writer at a time, so only the inserts should hold it.
+    prepared = prepare(
+        messages, source=source, received_at=datetime.now(UTC), rules=state.rules,
+        plan=state.plan_cache.get(), sent_at=sent_at, type_hint=type_hint,
+    )  # fmt: skip
     with transaction(state.engine) as conn:
-        return ingest(
-            conn, messages, source=source, received_at=datetime.now(UTC), rules=state.rules,
-            plan=state.plan_cache.get(), sent_at=sent_at, type_hint=type_hint,
-        )  # fmt: skip
+        return store(conn, prepared)
 
 
 def _decode(raw: bytes, encoding: str, limit: int) -> dict[str, Any]:
