@@ -186,7 +186,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def measure(name: str, url: str, seconds: float, connections: int) -> dict:
+def process_all(env: dict[str, str], events: int) -> None:
+    """Run `patron worker --burst` over the intake and print how fast events became timelines."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "patron", "worker", "--burst", "--json"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    took = time.perf_counter() - started
+    print(f"{'':<10} processed into profiles and timelines: {events / took:>8,.0f} events/s ({took:.1f} s)")
+
+
+def measure(name: str, url: str, seconds: float, connections: int, *, process: bool = False) -> dict:
     env = {**os.environ, "PATRON_DATABASE_URL": url}
     keys = json.loads(
         subprocess.run(
@@ -246,6 +255,8 @@ def measure(name: str, url: str, seconds: float, connections: int) -> dict:
             else ""
         )
     )
+    if process:
+        process_all(env, stored)
     return {
         "database": name,
         "events_per_s": round(rate),
@@ -260,13 +271,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--process", action="store_true", help="then time the event processor on the intake")
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"batches of {EVENTS_PER_BATCH}, {args.connections} connections"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{Path(tmp) / 'ingest.db'}", args.seconds, args.connections)
+        measure(
+            "sqlite",
+            f"sqlite:///{Path(tmp) / 'ingest.db'}",
+            args.seconds,
+            args.connections,
+            process=args.process,
+        )
     if not args.skip_postgres:
         name = f"patron_bench_{uuid.uuid4().hex[:8]}"
         plain = POSTGRES_SERVER.replace("postgresql+psycopg://", "postgresql://")
@@ -274,7 +292,11 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
             measure(
-                "postgresql", POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name, args.seconds, args.connections
+                "postgresql",
+                POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name,
+                args.seconds,
+                args.connections,
+                process=args.process,
             )
         finally:
             with psycopg.connect(plain, autocommit=True) as conn:
