@@ -67,3 +67,65 @@ def test_upload_a_csv_and_watch_the_import_finish(page: object, server: Server, 
     assert page.get_by_role("link", name="Download rejects file (fair.rejects.csv)").is_visible()
     summary = page.locator("#summary").inner_text()
     assert "Created" in summary and "Rejected" in summary
+
+
+def send(server: Server, path: str, body: dict) -> None:
+    """POST to the tracking API with the server's write key, as an SDK would."""
+    import base64
+    import json
+    import urllib.request
+
+    auth = base64.b64encode(f"{server.write_key}:".encode()).decode()
+    request = urllib.request.Request(
+        server.url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_the_tracking_plan_page_shows_violations_and_a_timeline(page: object, server: Server) -> None:
+    send(
+        server,
+        "/v1/batch",
+        {
+            "batch": [
+                {
+                    "type": "identify",
+                    "userId": "browser-user",
+                    "traits": {"email": "browser@example.com", "firstName": "Bo"},
+                },
+                {
+                    "type": "track",
+                    "userId": "browser-user",
+                    "event": "wishlist item added",
+                    "properties": {"itemId": "w1"},
+                },
+                {
+                    "type": "track",
+                    "userId": "browser-user",
+                    "event": "wishlist item added",
+                    "properties": {"itemId": "w2"},
+                },
+            ]
+        },
+    )
+    log_in(page, server)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tracking plan").click()
+    violations = page.locator("section[aria-labelledby=violations]")
+    violations.get_by_text("wishlist item added").first.wait_for()
+    text = violations.inner_text()
+    assert "event_naming" in text and "property_naming" in text and "trait_naming" in text
+    assert "itemId" in text and "firstName" in text
+    # The worker inside `serve` turns the events into a timeline within moments.
+    for _ in range(50):
+        page.goto(f"{server.url}/admin/contacts?q=browser@example.com")
+        if page.locator("table.contacts a").count():
+            break
+        page.wait_for_timeout(200)
+    page.locator("table.contacts a").first.click()
+    timeline = page.locator("table.timeline")
+    timeline.get_by_text("wishlist item added").first.wait_for()
+    assert timeline.locator("tr").count() >= 4
