@@ -503,6 +503,7 @@ def demo(
     """Load realistic demo data: exports of a shop, a CRM and a newsletter tool, with planted problems."""
     from patron.demo import generate
     from patron.demo.fields import DEMO_FIELDS
+    from patron.demo.loading import load_demo_events
 
     settings = _settings()
     engine = _engine(settings)
@@ -516,7 +517,8 @@ def demo(
                 except NotFound:
                     fields.define_field(conn, name, field_type, description=description, source=source)
         directory.mkdir(parents=True, exist_ok=True)
-        for export_file in generate(people=people, seed=seed):
+        exports = generate(people=people, seed=seed)
+        for export_file in exports:
             path = directory / export_file.filename
             path.write_bytes(export_file.content)
             run = _run_import(
@@ -538,10 +540,33 @@ def demo(
             if not as_json:
                 out.print(f"[bold]{export_file.source}[/]: {export_file.description}")
                 _print_import(run.summary)
+        with _progress(as_json) as progress:
+            tasks: dict[str, Any] = {}
+
+            def advance(label: str, done: int, total: int) -> None:
+                if label not in tasks:
+                    tasks[label] = progress.add_task(label, total=total)
+                progress.update(tasks[label], completed=done, total=total)
+
+            events = load_demo_events(
+                engine,
+                exports,
+                seed=seed,
+                rules=rules_from(settings),
+                default_region=settings.default_region,
+                progress=advance,
+            )
+        if not as_json:
+            out.print(
+                f"[bold]web[/]: {events['sent']:,} behavioural events (visits, product views, carts, orders, "
+                f"email events) sent through the tracking API's ingest: {events['accepted']:,} accepted, "
+                f"{events['rejected']:,} rejected (planted bad ids), {events['processed']:,} on timelines. "
+                "The demo's tracking plan is loaded; its planted violations are on the Tracking plan page."
+            )
     with transaction(engine, write=False) as conn:
         totals = stats(conn)
     _emit(
-        {"imports": results, "stats": totals},
+        {"imports": results, "events": events, "stats": totals},
         as_json,
         lambda: out.print(
             f"Demo loaded: [bold]{totals['profiles']:,}[/] profiles, "

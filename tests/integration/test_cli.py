@@ -165,8 +165,12 @@ def test_demo_loads_three_apps_into_one_profile_per_person(db: Database, workdir
     assert imports["crm_contacts.csv"]["encoding"] == "cp949"
     assert imports["newsletter_subscribers.csv"]["rejected"] > 0
     rows = sum(i["rows"] for i in result["imports"])
-    # People in two or three apps become one profile each.
+    # People in two or three apps become one profile each (plus anonymous web visitors).
     assert 400 <= result["stats"]["profiles"] < rows
+    events = result["events"]
+    assert events["accepted"] > 1000 and events["rejected"] > 0  # planted blocked ids refused
+    assert result["stats"]["events"] == events["processed"] and result["stats"]["events_waiting"] == 0
+    assert result["stats"]["accounts"] > 0
     before = people(db)
     again = json.loads(
         run_patron(db, "demo", "--people", "400", "--directory", str(workdir), "--json").stdout

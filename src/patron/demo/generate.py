@@ -393,9 +393,11 @@ def _shop_export(rng: random.Random, entries: list[Entry], planted: Counter[str]
     rows = [_shop_row(rng, entry, f"C{number}") for entry, number in zip(entries, ids, strict=True)]
     return DemoExport(
         SHOP, "shop_customers.csv", _csv_text(SHOP_HEADER, rows, ",", "\n").encode("utf-8-sig"), "utf-8-sig",
-        "Customer ID",
-        {"Total Orders": "total_orders", "Total Spent": "total_spent", "Last Order At": "last_order_at",
-         "Accepts Marketing": "accepts_marketing"},
+        # The web shop's sign-in id is the customer id: import it as the user id the tracking
+        # API's userId matches, not as an app-local id.
+        None,
+        {"Customer ID": "user_id", "Total Orders": "total_orders", "Total Spent": "total_spent",
+         "Last Order At": "last_order_at", "Accepts Marketing": "accepts_marketing"},
         _describe(f"Online-shop customer export ({len(rows)} rows, UTF-8 with BOM, comma-separated)", planted,
                   "missing phones and cities"),
     )  # fmt: skip

@@ -109,7 +109,16 @@ def _record(
     if message["type"] == "alias" and message["previousId"] not in known_user_ids:
         # previousId is usually the anonymous id the person had before signing up.
         ids.append(("anonymous_id", message["previousId"]))
-    traits = message.get("traits", {}) if message["type"] == "identify" else {}
+    if message["type"] == "identify":
+        traits = message.get("traits", {})
+    else:
+        # Any call may say who it is about in context.traits (email tools do): match on it.
+        context_traits = message.get("context", {}).get("traits")
+        traits = (
+            {k: context_traits[k] for k in ("email", "phone") if k in context_traits}
+            if isinstance(context_traits, dict)
+            else {}
+        )
     record = prepare_record(
         traits, ids, source=source, field_types=types, default_region=default_region, rules=rules
     )
