@@ -84,7 +84,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "patron serve did not start:\n" + (process.stdout.read() if process.stdout else "")
             )
         yield Server(
-            url, keys["admin_email"], keys["admin_password"], keys["admin_api_key"], home / "var" / "demo",
+            url,
+            keys["admin_email"],
+            keys["admin_password"],
+            keys["admin_api_key"],
+            home / "var" / "demo",
             keys["write_key"],
         )
     finally:
