@@ -16,14 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
+from scratch import scratch_postgres
 
-POSTGRES_SERVER = os.environ.get(
-    "PATRON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 FIRST = ["Minjun", "Seoyeon", "Emily", "James", "Jiwoo", "Olivia", "Hajun", "Noah", "Doyun", "Ava"]
 LAST = ["Kim", "Lee", "Park", "Smith", "Choi", "Johnson", "Jung", "Brown", "Kang", "Taylor"]
 COMPANIES = ["Hanbit Soft", "Northwind", "Saebom Foods", "Contoso", "Blue Harbor Labs", ""]
@@ -115,15 +111,8 @@ def main() -> None:
         known, bench = write_files(directory, args.rows, args.known)
         measure("sqlite", f"sqlite:///{directory / 'bench.db'}", known, bench)
         if not args.skip_postgres:
-            name = f"patron_bench_{uuid.uuid4().hex[:8]}"
-            plain = POSTGRES_SERVER.replace("postgresql+psycopg://", "postgresql://")
-            with psycopg.connect(plain, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                measure("postgresql", POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name, known, bench)
-            finally:
-                with psycopg.connect(plain, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with scratch_postgres() as url:
+                measure("postgresql", url, known, bench)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
+from scratch import scratch_postgres
 
-POSTGRES_SERVER = os.environ.get(
-    "PATRON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 EVENTS_PER_BATCH = 100
 
 
@@ -286,21 +282,14 @@ def main() -> None:
             process=args.process,
         )
     if not args.skip_postgres:
-        name = f"patron_bench_{uuid.uuid4().hex[:8]}"
-        plain = POSTGRES_SERVER.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
+        with scratch_postgres() as url:
             measure(
                 "postgresql",
-                POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name,
+                url,
                 args.seconds,
                 args.connections,
                 process=args.process,
             )
-        finally:
-            with psycopg.connect(plain, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -122,6 +122,8 @@ def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
     assert page.status_code == 200
     assert "한빛소프트" in page.text and "crm" in page.text and "email" in page.text
     assert "<h1>김민준</h1>" in page.text  # family name first, as Korean is written
+    assert "<title>김민준 · Patron</title>" in page.text
+    assert page.text.count("<h2>Timeline</h2>") == 1
     assert "weekly, offers" in page.text
     assert app_client.get("/admin/contacts/01ZZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
 

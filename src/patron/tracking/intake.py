@@ -1,8 +1,9 @@
 """Accepting tracking messages: validate each, check the plan, append the good ones durably.
 
-This is the request path, so it does the least that keeps every promise: one statement
-appends a batch's accepted messages to `event_intake` (duplicates by messageId skipped), and
-the event processor (worker) builds profiles and timelines from there.
+This is the request path, so it does the least that keeps every promise: `prepare` checks and
+serialises without the database, then `store` appends a batch's accepted messages to
+`event_intake` in one statement (duplicates by messageId skipped), and the event processor
+(worker) builds profiles and timelines from there.
 """
 
 from __future__ import annotations
@@ -121,30 +122,6 @@ def store(conn: Connection, prepared: PreparedIngest) -> IngestResult:
     if prepared.unplanned:
         discover_events(conn, prepared.unplanned, prepared.received_at)
     return IngestResult(len(rows), prepared.rejected)
-
-
-def ingest(
-    conn: Connection,
-    raws: Sequence[Any],
-    *,
-    source: Source,
-    received_at: datetime,
-    rules: IdentityRules,
-    plan: PlanChecker,
-    sent_at: datetime | None = None,
-    type_hint: str | None = None,
-) -> IngestResult:
-    """Validate `raws` and append the acceptable ones to the intake, in the caller's transaction."""
-    prepared = prepare(
-        raws,
-        source=source,
-        received_at=received_at,
-        rules=rules,
-        plan=plan,
-        sent_at=sent_at,
-        type_hint=type_hint,
-    )
-    return store(conn, prepared)
 
 
 def record_rejections(
