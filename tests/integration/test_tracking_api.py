@@ -388,3 +388,14 @@ def test_a_blocking_source_refuses_events_off_the_plan(tracker: TestClient, db: 
     assert len(rejected) == 1 and "tracking plan" in rejected[0]["reason"]
     process(db)
     assert api_get(tracker, db, "/api/v1/stats")["events"] == 1
+
+
+def test_an_alias_between_two_known_user_ids_is_left_for_review(tracker: TestClient, db: Database) -> None:
+    tracker.post("/v1/identify", json={"userId": "old-id", "traits": {"email": "old@example.com"}})
+    tracker.post("/v1/identify", json={"userId": "new-id", "traits": {"email": "new@example.com"}})
+    process(db)
+    tracker.post("/v1/alias", json={"previousId": "old-id", "userId": "new-id"})
+    process(db)
+    old, new = profile_of(tracker, db, user_id="old-id"), profile_of(tracker, db, user_id="new-id")
+    assert old["id"] != new["id"]  # one user id per profile: not merged behind anyone's back
+    assert api_get(tracker, db, "/api/v1/stats")["merge_candidates"] == 1

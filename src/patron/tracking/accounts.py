@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from patron.errors import NotFound
 from patron.storage.ids import new_id
@@ -15,32 +15,58 @@ from patron.storage.statements import insert_ignoring_conflicts
 
 
 def link_accounts(conn: Connection, calls: Sequence[tuple[dict[str, Any], str]], at: datetime) -> None:
-    """Apply group calls in order: create or update each account, add the profile as a member."""
-    for message, profile_id in calls:
-        group_id, traits = message["groupId"], message.get("traits") or {}
-        row = conn.execute(
-            select(accounts.c.id, accounts.c.traits).where(accounts.c.group_id == group_id)
-        ).first()
-        if row is None:
-            account_id = new_id()
-            conn.execute(
-                insert(accounts).values(
-                    id=account_id, group_id=group_id, traits=traits, created_at=at, updated_at=at
-                )
-            )
-        else:
-            account_id = row.id
-            if traits and {**row.traits, **traits} != row.traits:
-                conn.execute(
-                    update(accounts)
-                    .where(accounts.c.id == account_id)
-                    .values(traits={**row.traits, **traits}, updated_at=at)
-                )
-        conn.execute(
-            insert_ignoring_conflicts(conn, account_members, ["account_id", "profile_id"]).values(
-                account_id=account_id, profile_id=profile_id, created_at=at
-            )
+    """Apply a chunk's group calls in order: accounts created or updated, profiles made members.
+
+    A handful of statements per chunk, however many calls: existing accounts are read at once,
+    then new ones inserted, changed ones updated and memberships added in bulk.
+    """
+    if not calls:
+        return
+    group_ids = sorted({message["groupId"] for message, _ in calls})
+    found = conn.execute(
+        select(accounts.c.group_id, accounts.c.id, accounts.c.traits).where(
+            accounts.c.group_id.in_(group_ids)
         )
+    ).all()
+    known = {group_id: (account_id, dict(traits)) for group_id, account_id, traits in found}
+    before = {group_id: dict(traits) for group_id, (_, traits) in known.items()}
+    created: dict[str, tuple[str, dict[str, Any]]] = {}
+    members: set[tuple[str, str]] = set()
+    for message, profile_id in calls:  # later calls' traits win, as they arrived later
+        group_id = message["groupId"]
+        entry = known.get(group_id) or created.get(group_id)
+        if entry is None:
+            entry = created[group_id] = (new_id(), {})
+        entry[1].update(message.get("traits") or {})
+        members.add((entry[0], profile_id))
+    if created:
+        conn.execute(
+            insert(accounts),
+            [
+                {"id": account_id, "group_id": group_id, "traits": traits, "created_at": at, "updated_at": at}
+                for group_id, (account_id, traits) in created.items()
+            ],
+        )
+    changed = [
+        (account_id, traits) for group_id, (account_id, traits) in known.items() if traits != before[group_id]
+    ]
+    if changed:
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == bindparam("account_id"))
+            .values(traits=bindparam("traits"), updated_at=bindparam("updated_at")),
+            [
+                {"account_id": account_id, "traits": traits, "updated_at": at}
+                for account_id, traits in changed
+            ],
+        )
+    conn.execute(
+        insert_ignoring_conflicts(conn, account_members, ["account_id", "profile_id"]),
+        [
+            {"account_id": account_id, "profile_id": profile_id, "created_at": at}
+            for account_id, profile_id in members
+        ],
+    )
 
 
 def accounts_of(conn: Connection, profile_id: str) -> list[dict[str, Any]]:
@@ -77,5 +103,10 @@ def count_accounts(conn: Connection) -> int:
 
 
 def _public(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "group_id": row.group_id, "traits": row.traits,
-            "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat()}  # fmt: skip
+    return {
+        "id": row.id,
+        "group_id": row.group_id,
+        "traits": row.traits,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }

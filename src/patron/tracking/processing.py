@@ -28,9 +28,22 @@ from patron.tracking.plan import Violation
 
 LEASE = "event-processor"
 EVENT_COLUMNS = (
-    "profile_id", "source", "message_id", "type", "event", "user_id", "anonymous_id", "group_id",
-    "previous_id", "properties", "context", "timestamp", "original_timestamp", "sent_at", "received_at",
-)  # fmt: skip
+    "profile_id",
+    "source",
+    "message_id",
+    "type",
+    "event",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "previous_id",
+    "properties",
+    "context",
+    "timestamp",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +151,22 @@ def _event_row(
     kind = message["type"]
     payload = message.get("properties") if kind in ("track", "page", "screen") else message.get("traits", {})
     return (
-        profile_id, source, message["messageId"], kind, message.get("event") or message.get("name"),
-        message.get("userId"), message.get("anonymousId"), message.get("groupId"), message.get("previousId"),
-        driver_json(payload or {}), driver_json(message.get("context") or {}),
-        _time(conn, message["timestamp"]), _time(conn, message.get("originalTimestamp")),
-        _time(conn, message.get("sentAt")), _time(conn, message["receivedAt"]),
-    )  # fmt: skip
+        profile_id,
+        source,
+        message["messageId"],
+        kind,
+        message.get("event") or message.get("name"),
+        message.get("userId"),
+        message.get("anonymousId"),
+        message.get("groupId"),
+        message.get("previousId"),
+        driver_json(payload or {}),
+        driver_json(message.get("context") or {}),
+        _time(conn, message["timestamp"]),
+        _time(conn, message.get("originalTimestamp")),
+        _time(conn, message.get("sentAt")),
+        _time(conn, message["receivedAt"]),
+    )
 
 
 def _time(conn: Connection, text: str | None) -> Any:
@@ -160,18 +183,22 @@ def _known_user_ids(conn: Connection, values: list[str]) -> set[str]:
 
 def _alias_candidates(conn: Connection, aliases: list[dict[str, Any]]) -> None:
     """An alias between two user ids would break the one-user-id rule: leave it for review."""
+    if not aliases:
+        return
+    wanted = {Identity("user_id", m[key]) for m in aliases for key in ("userId", "previousId")}
+    owners = find_owners(conn, wanted)
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for message in aliases:
-        owners = find_owners(
-            conn, {Identity("user_id", message["userId"]), Identity("user_id", message["previousId"])}
-        )
-        found = set(owners.values())
-        if len(found) == 2:
-            a, b = sorted(found)
+        one = owners.get(Identity("user_id", message["previousId"]))
+        other = owners.get(Identity("user_id", message["userId"]))
+        if one and other and one != other:
+            a, b = sorted((one, other))
             pairs[(a, b)] = {
                 "reason": "an alias call links two user ids; merging would break the one-user-id rule",
-                "identities": [{"kind": "user_id", "value": message["previousId"]},
-                               {"kind": "user_id", "value": message["userId"]}],
-            }  # fmt: skip
+                "identities": [
+                    {"kind": "user_id", "value": message["previousId"]},
+                    {"kind": "user_id", "value": message["userId"]},
+                ],
+            }
     if pairs:
         record_candidates(conn, pairs)
