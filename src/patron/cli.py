@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import io
-import json
 import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from patron import accounts, fields, instance
-from patron.config import Settings, get_settings
-from patron.errors import Invalid, NotFound, PatronError
+from patron.cli_quality import quality_app
+from patron.cli_support import JsonOption, err, out
+from patron.cli_support import emit as _emit
+from patron.cli_support import errors_reported as _errors_reported
+from patron.cli_support import fail as _fail
+from patron.cli_support import load_settings as _settings
+from patron.cli_support import open_engine as _engine
+from patron.cli_support import progress_bar as _progress
+from patron.cli_support import require_schema as _require_schema
+from patron.config import Settings
+from patron.errors import Invalid, NotFound
 from patron.identity import rules_from
 from patron.imports import ImportSummary, parse_mapping, run_import
 from patron.profiles import count_profiles, iter_profiles, stats
 from patron.profiles.export import FORMATS, write_csv, write_jsonl
-from patron.storage.engine import make_engine, transaction
-from patron.storage.migrate import current_revision
+from patron.quality.service import refresh_and_report
+from patron.quality.snapshots import record_snapshot
+from patron.quality.sources import FIX, set_policy
+from patron.storage.engine import transaction
+from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document
 from patron.tracking.plan_files import dump_yaml, export_csv, export_markdown, load_yaml
 
@@ -41,70 +48,7 @@ plan_app = typer.Typer(
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan")
-
-out = Console()
-err = Console(stderr=True)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _settings() -> Settings:
-    return get_settings()
-
-
-def _engine(settings: Settings | None = None) -> Engine:
-    return make_engine((settings or _settings()).database_url)
-
-
-def _emit(data: dict[str, Any], as_json: bool, human: Callable[[], None]) -> None:
-    if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        human()
-
-
-def _fail(error: PatronError | str, as_json: bool, *, code: int = 1) -> NoReturn:
-    message = error.message if isinstance(error, PatronError) else error
-    if as_json:
-        body: dict[str, Any] = {"code": getattr(error, "code", "error"), "message": message}
-        if isinstance(error, PatronError):
-            body["details"] = (
-                {"field": error.field, "details": error.details} if error.field else error.details
-            )
-        print(json.dumps({"error": body}, ensure_ascii=False, default=str))
-    else:
-        err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _errors_reported(as_json: bool) -> Iterator[None]:
-    """Domain errors become one clear line (or a JSON error) and a non-zero exit."""
-    try:
-        yield
-    except PatronError as exc:
-        _fail(exc, as_json, code=2 if isinstance(exc, Invalid | NotFound) else 1)
-    except OperationalError as exc:
-        _fail(
-            f"the database is not usable: {exc.orig}. Check PATRON_DATABASE_URL and run `patron init`.",
-            as_json,
-        )
-
-
-def _require_schema(engine: Engine, as_json: bool) -> None:
-    if current_revision(engine) is None:
-        _fail("the database has no Patron schema yet: run `patron init` first", as_json)
-
-
-def _progress(disabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=disabled,
-        transient=False,
-    )
+app.add_typer(quality_app, name="quality")
 
 
 @app.command()
@@ -307,6 +251,10 @@ def import_csv(
         str | None, typer.Option(help="Force an encoding (default: detect UTF-8/CP949)")
     ] = None,
     rejects: Annotated[Path | None, typer.Option(help="Where to write problem rows")] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(help="reject | flag | fix: what an invalid value costs (default: the source's policy)"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import contacts from a CSV: rows upserted by identity, problem rows explained in a rejects file."""
@@ -324,6 +272,7 @@ def import_csv(
             mapping=parse_mapping(map_ or []),
             encoding=encoding,
             quiet=as_json,
+            policy=policy,
         )
         issues_path = rejects or file.with_name(f"{file.stem}.rejects.csv")
         if summary.issues_text:
@@ -352,6 +301,7 @@ def _run_import(
     mapping: dict[str, str],
     encoding: str | None,
     quiet: bool,
+    policy: str | None = None,
 ) -> _ImportRun:
     issues = io.StringIO()
     with _progress(quiet) as progress:
@@ -373,6 +323,7 @@ def _run_import(
             encoding=encoding,
             issues_stream=issues,
             on_batch=on_batch,
+            policy=policy,
         )
         progress.update(task, completed=summary.rows, total=summary.rows)
     text = issues.getvalue()
@@ -385,14 +336,19 @@ def _print_import(summary: ImportSummary) -> None:
     out.print(
         f"[bold]{summary.rows:,}[/] rows in {summary.seconds:.2f} s "
         f"({rate:,.0f} rows/s, {summary.encoding}): [green]{summary.created:,} created[/], "
-        f"{summary.updated:,} updated, {summary.unchanged:,} unchanged, "
-        f"[yellow]{summary.flagged:,} flagged[/], [red]{summary.rejected:,} rejected[/]."
+        f"{summary.updated:,} updated, {summary.unchanged:,} unchanged."
+    )
+    out.print(
+        f"Quality (policy {summary.policy}): {summary.accepted:,} accepted, "
+        f"{summary.normalised:,} normalised, "
+        f"[cyan]{summary.fixed:,} fixed[/], [yellow]{summary.flagged:,} flagged[/], "
+        f"[red]{summary.rejected:,} rejected[/]."
     )
     if summary.merge_candidates:
         out.print(
             f"{summary.merge_candidates:,} record(s) matched two profiles; kept apart as possible duplicates."
         )
-    for reason, count in summary.reasons.most_common(8):
+    for reason, count in summary.reasons.most_common(16):
         out.print(f"  {count:>6,}  {reason}", highlight=False)
     if summary.rejects_file:
         out.print(f"Problem rows, with the reason for each: [bold]{summary.rejects_file}[/]")
@@ -516,9 +472,11 @@ def demo(
                     fields.get_field(conn, name)
                 except NotFound:
                     fields.define_field(conn, name, field_type, description=description, source=source)
+            # The newsletter tool's rows hold only an email: fix its typos rather than lose them.
+            set_policy(conn, "newsletter", FIX, "Newsletter tool export (demo)")
         directory.mkdir(parents=True, exist_ok=True)
         exports = generate(people=people, seed=seed)
-        for export_file in exports:
+        for day, export_file in enumerate(exports):
             path = directory / export_file.filename
             path.write_bytes(export_file.content)
             run = _run_import(
@@ -537,6 +495,11 @@ def demo(
                 rejects.write_text(run.issues_text, encoding="utf-8-sig")
                 run.summary.rejects_file = str(rejects)
             results.append({"file": str(path), **run.summary.as_dict()})
+            # The demo replays its history as if the apps were connected on consecutive days,
+            # so the quality trend chart has the points each step really scored.
+            report = refresh_and_report(engine, settings, snapshot=False)
+            with transaction(engine) as conn:
+                record_snapshot(conn, report, day=_days_ago(len(exports) - day))
             if not as_json:
                 out.print(f"[bold]{export_file.source}[/]: {export_file.description}")
                 _print_import(run.summary)
@@ -563,16 +526,22 @@ def demo(
                 f"{events['rejected']:,} rejected (planted bad ids), {events['processed']:,} on timelines. "
                 "The demo's tracking plan is loaded; its planted violations are on the Tracking plan page."
             )
+    quality = refresh_and_report(engine, settings)
     with transaction(engine, write=False) as conn:
         totals = stats(conn)
     _emit(
-        {"imports": results, "events": events, "stats": totals},
+        {"imports": results, "events": events, "stats": totals, "quality_score": quality["score"]},
         as_json,
         lambda: out.print(
             f"Demo loaded: [bold]{totals['profiles']:,}[/] profiles, "
-            f"{totals['merge_candidates']:,} possible duplicates to review."
+            f"{totals['merge_candidates']:,} possible duplicates to review, "
+            f"quality score {quality['score']} (see Data quality in the admin)."
         ),
     )
+
+
+def _days_ago(days: int) -> date:
+    return (utcnow() - timedelta(days=days)).date()
 
 
 def main() -> None:

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     # The event processor takes this many intake messages per transaction.
     tracking_process_batch: int = 2000
 
+    # Data quality. A contact with no event, open or click in this many days is stale; the
+    # optional DNS check flags email domains without a mail server (off: it is slow and needs
+    # the network; each domain is asked once, with this timeout).
+    quality_stale_after_days: int = Field(default=180, ge=1)
+    quality_email_dns_check: bool = False
+    quality_dns_timeout_s: float = 2.0
+
     # Admin sessions.
     session_ttl_hours: int = 12
 

@@ -12,6 +12,7 @@ from patron.accounts import ADMIN, WRITE, count_users, create_api_key, create_us
 from patron.config import Settings
 from patron.fields import seed_standard_fields
 from patron.jobs import ensure_schedule
+from patron.quality.standards import install_defaults
 from patron.storage.engine import transaction
 from patron.storage.migrate import upgrade
 from patron.storage.schema import instance_settings
@@ -20,6 +21,7 @@ from patron.worker.handlers import SCHEDULES
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 _SECRET_KEY = "secret_key"
+_STANDARDS_INSTALLED = "standard_rules_installed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> Ini
         for name, (kind, interval_s) in SCHEDULES.items():
             ensure_schedule(conn, name, kind, interval_s=interval_s)
         _ensure_secret_key(conn)
+        _install_default_standards_once(conn)
         if count_users(conn):
             user = first_user(conn)
             return InitResult(before, after, False, user.email if user else None)
@@ -81,3 +84,14 @@ def _ensure_secret_key(conn: Connection) -> str:
     return conn.execute(
         select(instance_settings.c.value).where(instance_settings.c.key == _SECRET_KEY)
     ).scalar_one()
+
+
+def _install_default_standards_once(conn: Connection) -> None:
+    """The default standardisation rules, once per instance: rules people delete stay deleted."""
+    claimed = conn.execute(
+        insert_ignoring_conflicts(conn, instance_settings, ["key"]).values(
+            key=_STANDARDS_INSTALLED, value="1"
+        )
+    ).rowcount
+    if claimed:
+        install_defaults(conn)

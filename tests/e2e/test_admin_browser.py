@@ -129,3 +129,25 @@ def test_the_tracking_plan_page_shows_violations_and_a_timeline(page: object, se
     timeline = page.locator("table.timeline")
     timeline.get_by_text("wishlist item added").first.wait_for()
     assert timeline.locator("tr").count() >= 4
+
+
+def test_data_quality_shows_the_score_its_trend_and_what_is_wrong(page: object, server: Server) -> None:
+    log_in(page, server)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Data quality").click()
+    assert page.get_by_role("heading", name="Data quality").is_visible()
+    score = float(page.get_by_test_id("score").inner_text())
+    assert 0 < score <= 100
+    # The demo connects its three apps on the three days before today: four points.
+    trend = page.locator("svg[aria-label^='Quality score by day']")
+    assert trend.locator("circle").count() >= 4
+    flagged = page.locator("svg[aria-label='Flagged values']").inner_text()
+    assert "email typos" in flagged and "invalid phones" in flagged
+    fields = page.locator("section", has=page.get_by_role("heading", name="Fields")).inner_text()
+    assert "email" in fields and "industry" in fields
+    page.get_by_role("link", name="value profiling").click()
+    phone = page.locator("section", has=page.get_by_role("heading", name="phone"))
+    assert "+999999999999" in phone.inner_text()  # E.164 shape of Korean mobiles
+    page.go_back()
+    page.get_by_role("link", name="standardisation rules").click()
+    assert page.get_by_role("heading", name="Standardisation rules").is_visible()
+    assert "sector" in page.locator("section", has=page.get_by_role("heading", name="Rules")).inner_text()

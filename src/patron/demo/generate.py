@@ -11,7 +11,7 @@ import io
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -68,6 +68,7 @@ class DemoExport:
     id_column: str | None  # column holding the person's id in that app, or None
     mapping: dict[str, str]  # column -> field overrides Patron's importer needs
     description: str  # one sentence: what this export is and what is planted in it
+    planted: dict[str, int] = field(default_factory=dict)  # problem -> how many rows carry it
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +401,7 @@ def _shop_export(rng: random.Random, entries: list[Entry], planted: Counter[str]
          "Last Order At": "last_order_at", "Accepts Marketing": "accepts_marketing"},
         _describe(f"Online-shop customer export ({len(rows)} rows, UTF-8 with BOM, comma-separated)", planted,
                   "missing phones and cities"),
+        dict(planted),
     )  # fmt: skip
 
 
@@ -429,6 +431,7 @@ def _crm_export(rng: random.Random, entries: list[Entry], planted: Counter[str])
         {"리드상태": "lead_status", "거래금액": "deal_value"},
         _describe(f"Korean CRM contact export ({len(rows)} rows, CP949 from Excel, Korean headers)", planted,
                   "missing phones, cities, companies and birthdays"),
+        dict(planted),
     )  # fmt: skip
 
 
@@ -471,6 +474,7 @@ def _newsletter_export(rng: random.Random, entries: list[Entry], planted: Counte
         {"Subscribed At": "subscribed_at", "Lists": "newsletter_lists", "Language": "locale"},
         _describe(f"Newsletter subscriber export ({len(entries)} subscribers, UTF-8, semicolon-separated)",
                   planted, "missing languages"),
+        dict(planted),
     )  # fmt: skip
 
 

@@ -31,6 +31,9 @@ STANDARD_FIELDS: dict[str, tuple[str, str]] = {
     "locale": ("string", "Preferred language and region, e.g. ko-KR"),
     "birthday": ("date", "Date of birth"),
     "industry": ("string", "Industry or sector"),
+    "phone_type": ("string", "Kind of phone number (mobile, fixed_line, voip, ...), recorded at entry"),
+    "active": ("boolean", "Computed: any activity (event, open, click) within the activity window"),
+    "last_activity_at": ("datetime", "Computed: time of the last event, open or click"),
 }
 # Unicode letters, digits and '_', starting with a letter or '_': safe as a JSON key and a
 # path on both databases, and readable in Korean ("구매_횟수").

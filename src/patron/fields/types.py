@@ -7,16 +7,13 @@ time order on both databases; dates as YYYY-MM-DD for the same reason.
 from __future__ import annotations
 
 import math
-import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from patron.quality.dates import parse_boolean, parse_date
+
 FIELD_TYPES = ("string", "number", "boolean", "datetime", "date", "list", "object")
 
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on", "예", "네", "참"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off", "아니오", "아니요", "거짓"})
-_DATE_SEPARATED = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?$")
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # Epoch values above this are milliseconds (the year 2286 in seconds).
 _EPOCH_MS_THRESHOLD = 10_000_000_000
 
@@ -82,11 +79,9 @@ def _boolean(value: Any) -> bool:
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
+        answer = parse_boolean(value)
+        if answer is not None:
+            return answer
     raise ValueError(f"{value!r} is not true or false (use true/false, yes/no or 1/0)")
 
 
@@ -102,13 +97,13 @@ def _datetime(value: Any) -> str:
         return format_datetime(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds))
     if isinstance(value, str):
         text = value.strip()
-        day = _parse_date(text)
-        if day is not None:
-            return format_datetime(datetime(day.year, day.month, day.day, tzinfo=UTC))
         try:
             return format_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError:
             pass
+        day = parse_date(text)  # keeps the date of texts with a time it cannot place exactly
+        if day is not None:
+            return format_datetime(datetime(day.year, day.month, day.day, tzinfo=UTC))
     raise ValueError(f"{value!r} is not a date and time (use ISO 8601, e.g. 2024-03-01T09:30:00+09:00)")
 
 
@@ -119,7 +114,7 @@ def _date(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, str):
         text = value.strip()
-        day = _parse_date(text)
+        day = parse_date(text)
         if day is not None:
             return day.isoformat()
         try:
@@ -127,17 +122,6 @@ def _date(value: Any) -> str:
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
-
-
-def _parse_date(text: str) -> date | None:
-    match = _DATE_SEPARATED.match(text) or _DATE_COMPACT.match(text)
-    if match is None:
-        return None
-    year, month, day = (int(part) for part in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a real calendar date") from None
 
 
 def _list(value: Any) -> list[Any]:

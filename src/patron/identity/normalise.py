@@ -1,6 +1,7 @@
 """Normalised identity values, so every input form of one address or number matches.
 
-Email: trimmed and lower-cased. Phone: E.164 through phonenumbers, read in the record's
+Email: email-validator's syntax and normalisation, lower-cased.
+Phone: E.164 through phonenumbers, read in the record's
 country or the default region. A value that does not normalise is not an identity.
 """
 
@@ -17,14 +18,13 @@ except ImportError:  # pragma: no cover - platforms without a wheel use the refe
     import phonenumbers
 
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
+from patron.quality.emails import check_email
 
 STANDARD_KINDS = ("user_id", "email", "phone", "anonymous_id")
 EXTERNAL_PREFIX = "ext:"
 MAX_VALUE_LENGTH = 512
 
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,47}$")
-# Deliberately simple: syntax only. One @, something on each side, a dot in the domain.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 class IdentityError(ValueError):
@@ -63,18 +63,11 @@ def check_kind(kind: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
-    """Trimmed, lower-cased address; IdentityError when it is not an email address."""
-    value = raw.strip().lower()
-    if not value:
-        raise IdentityError("email is empty")
-    if value.count("@") != 1:
-        problem = "no @ sign" if "@" not in value else "more than one @ sign"
-        raise IdentityError(f"{raw!r} is not an email address ({problem})")
-    if not _EMAIL.match(value) or ".." in value:
-        raise IdentityError(f"{raw!r} is not an email address")
-    if len(value) > 254:
-        raise IdentityError(f"{raw!r} is longer than 254 characters")
-    return value
+    """The normalised address (email-validator's rules, lower-cased); IdentityError when invalid."""
+    check = check_email(raw)
+    if check.address is None:
+        raise IdentityError(check.error or f"{raw!r} is not an email address")
+    return check.address
 
 
 def normalise_phone(raw: str, region: str | None) -> str:

@@ -23,6 +23,8 @@ from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.imports.columns import ColumnPlan
 from patron.imports.csvfile import CsvText, count_undecodable, rows
 from patron.profiles.record import PreparedRecord, Problem, prepare_record, serialise_new_row
+from patron.quality.sources import FLAG
+from patron.quality.standards import NO_STANDARDS, Standards
 
 # (line number, the row's cells, the prepared record or why the row was refused). The cells
 # are kept only where the rejects file needs them (refused or flagged rows), else [].
@@ -42,6 +44,8 @@ class RowReader:
     stamp: str  # provenance time of the whole import
     check_bytes: bool = False
     rules: IdentityRules = DEFAULT_RULES
+    policy: str = FLAG
+    standards: Standards = NO_STANDARDS
 
     def read(self, line: int, row: list[str]) -> PreparedRecord | str:
         """A prepared record, or the reason the row cannot be imported."""
@@ -72,10 +76,14 @@ class RowReader:
             default_region=self.default_region,
             field_prefix="",
             rules=self.rules,
+            policy=self.policy,
+            standards=self.standards,
         )
         if record.problems:
             record.problems = [self._name_column(p, identity_columns) for p in record.problems]
         self.types.update(record.new_fields)
+        if record.rejected:
+            return record  # refused by the source's policy; the summary counts each reason
         if not record.has_identity:
             return record.no_identity_reason()
         record.new_row = serialise_new_row(record, self.stamp)
@@ -86,7 +94,7 @@ class RowReader:
             column = identity_columns[int(problem.field[len("identities[") : -1])]
         else:
             column = self.plan.column_for(problem.field)
-        return Problem(column, problem.value, problem.reason, problem.effect)
+        return Problem(column, problem.value, problem.reason, problem.effect, problem.code)
 
 
 def data_batches(csv_text: CsvText, size: int) -> Iterator[Batch]:

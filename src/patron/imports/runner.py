@@ -25,12 +25,31 @@ from patron.imports.columns import plan_columns
 from patron.imports.csvfile import decode, rows
 from patron.imports.rows import ReadRow, RowReader, read_batches, worker_count
 from patron.process import frozen_heap
-from patron.profiles.record import NOT_IDENTITY, PreparedRecord
+from patron.profiles.record import (
+    DROPPED,
+    FIXED,
+    NOT_IDENTITY,
+    REFUSED_IDENTITY,
+    PreparedRecord,
+)
+from patron.profiles.record import FLAGGED as FLAGGED_VALUE
+from patron.profiles.record import REJECTED as REJECTED_VALUE
 from patron.profiles.writes import provenance_stamp, upsert_records
+from patron.quality.sources import FLAG, check_policy, policy_for
+from patron.quality.standards import load_standards
 from patron.storage.engine import bulk_connection, transaction, writer_lock
 from patron.storage.types import utcnow
 
-REJECTED, FLAGGED = "rejected", "flagged (row kept)"
+REJECTED, FLAGGED, FIXED_ROW = "rejected", "flagged (row kept)", "fixed (row kept)"
+# How each problem effect is named in summaries.
+_EFFECT_WORDS = {
+    NOT_IDENTITY: "flagged",
+    FLAGGED_VALUE: "flagged",
+    DROPPED: "dropped",
+    REFUSED_IDENTITY: "dropped",
+    FIXED: "fixed",
+    REJECTED_VALUE: "rejected",
+}
 BATCH_RETRIES = 3
 
 # Called inside each batch's transaction with (connection, totals so far, estimated rows):
@@ -44,7 +63,11 @@ class ImportSummary:
 
     source: str
     encoding: str = ""
+    policy: str = FLAG
     rows: int = 0
+    accepted: int = 0
+    normalised: int = 0
+    fixed: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -66,6 +89,10 @@ class ImportSummary:
             "rejected": self.rejected,
             "rejects_file": self.rejects_file,
             "seconds": round(self.seconds, 3),
+            "accepted": self.accepted,
+            "normalised": self.normalised,
+            "fixed": self.fixed,
+            "policy": self.policy,
             "unchanged": self.unchanged,
             "merge_candidates": self.merge_candidates,
             "source": self.source,
@@ -110,20 +137,24 @@ def import_rows(
     good: list[PreparedRecord] = []
     for line, row, result in batch:
         summary.rows += 1
-        if isinstance(result, str):
+        if isinstance(result, str) or result.rejected:
             summary.rejected += 1
-            summary.reasons[f"rejected: {result.split(':')[0]}"] += 1
+            if isinstance(result, str):
+                summary.reasons[f"rejected: {result.split(':')[0]}"] += 1
+                reason = result
+            else:
+                for problem in result.problems:
+                    if problem.effect == REJECTED_VALUE:
+                        summary.reasons[f"rejected: {problem.field} {problem.code}".rstrip()] += 1
+                reason = result.rejected_reason()
             if issues:
-                issues.write(line, row, REJECTED, result)
+                issues.write(line, row, REJECTED, reason)
             continue
-        if result.problems:
-            summary.flagged += 1
-            for problem in result.problems:
-                what = "kept, not used to match" if problem.effect == NOT_IDENTITY else "value dropped"
-                summary.reasons[f"flagged: {problem.field} ({what})"] += 1
-            if issues:
-                reason = "; ".join(f"{p.field}: {p.reason}" for p in result.problems)
-                issues.write(line, row, FLAGGED, reason)
+        _count_decisions(summary, result)
+        if result.problems and issues:
+            reason = "; ".join(f"{p.field}: {p.reason}" for p in result.problems)
+            only_fixed = all(p.effect == FIXED for p in result.problems)
+            issues.write(line, row, FIXED_ROW if only_fixed else FLAGGED, reason)
         good.append(result)
     if good:
         outcome = upsert_records(conn, good, stamp=stamp, outcomes=False, rules=rules)
@@ -131,6 +162,24 @@ def import_rows(
         summary.updated += outcome.updated
         summary.unchanged += outcome.unchanged
         summary.merge_candidates += outcome.candidates
+        summary.accepted += len(good)
+
+
+def _count_decisions(summary: ImportSummary, record: PreparedRecord) -> None:
+    """Count a kept record's normalised, fixed and flagged values, per field and reason."""
+    if record.normalised:
+        summary.normalised += 1
+        for name in dict.fromkeys(record.normalised):
+            summary.reasons[f"normalised: {name}"] += 1
+    if not record.problems:
+        return
+    if any(p.effect == FIXED for p in record.problems):
+        summary.fixed += 1
+    if any(p.effect != FIXED for p in record.problems):
+        summary.flagged += 1
+    for problem in record.problems:
+        word = _EFFECT_WORDS.get(problem.effect, problem.effect)
+        summary.reasons[f"{word}: {problem.field} {problem.code}".rstrip()] += 1
 
 
 def run_import(
@@ -147,9 +196,11 @@ def run_import(
     on_batch: BatchCallback | None = None,
     parallel_min_rows: int = 20_000,
     rules: IdentityRules = DEFAULT_RULES,
+    policy: str | None = None,
 ) -> ImportSummary:
     """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`.
 
+    `policy` (reject, flag or fix) overrides the source's own quality policy for this import.
     Files of at least `parallel_min_rows` rows are prepared in worker processes.
     """
     started = time.perf_counter()
@@ -167,9 +218,20 @@ def run_import(
     issues = IssueWriter(issues_stream, plan.header) if issues_stream is not None else None
     with transaction(engine, write=False) as conn:
         types = field_types(conn)
+        policy = check_policy(policy) if policy else policy_for(conn, source)
+        standards = load_standards(conn)
+    summary.policy = policy
     stamp = provenance_stamp(utcnow())
     reader = RowReader(
-        plan, source, default_region, types, stamp, check_bytes=csv_text.has_undecodable, rules=rules
+        plan,
+        source,
+        default_region,
+        types,
+        stamp,
+        check_bytes=csv_text.has_undecodable,
+        rules=rules,
+        policy=policy,
+        standards=standards,
     )
     total = csv_text.estimated_rows
     workers = worker_count(total, min_rows=parallel_min_rows)
@@ -224,7 +286,18 @@ def _import_batch_with_retries(
         return
 
 
-_COUNTS = ("rows", "created", "updated", "unchanged", "flagged", "rejected", "merge_candidates")
+_COUNTS = (
+    "rows",
+    "accepted",
+    "normalised",
+    "fixed",
+    "created",
+    "updated",
+    "unchanged",
+    "flagged",
+    "rejected",
+    "merge_candidates",
+)
 
 
 def _add(summary: ImportSummary, part: ImportSummary) -> None:

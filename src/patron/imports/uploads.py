@@ -12,6 +12,7 @@ from patron.identity.normalise import IdentityError, check_source_name
 from patron.imports.columns import plan_columns
 from patron.imports.csvfile import decode, rows
 from patron.jobs import enqueue
+from patron.quality.sources import check_policy
 
 IMPORT_JOB = "import.csv"
 
@@ -39,6 +40,7 @@ def enqueue_import(
     mapping: Mapping[str, str] | None = None,
     id_column: str | None = None,
     encoding: str | None = None,
+    policy: str | None = None,
 ) -> int:
     """Store the CSV and queue its import; header problems are refused now, not in the job."""
     try:
@@ -59,6 +61,7 @@ def enqueue_import(
         "mapping": dict(mapping or {}),
         "id_column": id_column,
         "encoding": encoding,
+        "policy": check_policy(policy) if policy else None,
     }
     # Imports are idempotent upserts, so a retry after a crash is safe.
     return enqueue(conn, IMPORT_JOB, payload, priority=50, max_attempts=3)

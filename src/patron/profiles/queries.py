@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +18,21 @@ from patron.fields.definitions import field_types
 from patron.fields.types import coerce, format_datetime
 from patron.identity.normalise import Identity, IdentityError, normalise
 from patron.profiles.provenance import decode as decode_provenance
+from patron.quality import flags as quality_flags
 from patron.storage.ids import is_id
 from patron.storage.schema import accounts, event_intake, events, identities, merge_candidates, profiles
 from patron.storage.traits import has_trait, typed_trait
 
 MAX_PAGE = 500
 FILTER_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists")
+_COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{4,}$")
 
 
@@ -36,6 +46,8 @@ class Profile:
     identities: list[Identity]
     created_at: datetime
     updated_at: datetime
+    # Quality flags of the current values: {field: (code, ...)}.
+    quality: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The public JSON form (see ARCHITECTURE.md)."""
@@ -44,6 +56,7 @@ class Profile:
             "traits": self.traits,
             "identities": [identity.as_dict() for identity in self.identities],
             "provenance": self.provenance,
+            "quality": {name: list(codes) for name, codes in self.quality.items()},
             "created_at": format_datetime(self.created_at),
             "updated_at": format_datetime(self.updated_at),
         }
@@ -189,14 +202,9 @@ def _filter(dialect: str, trait_filter: TraitFilter, types: Mapping[str, str]) -
         value = coerce(field_type, trait_filter.value)
     except ValueError as exc:
         raise Invalid(f"trait filter on {name!r}: {exc}", field="trait") from None
-    return {
-        "eq": column == value,
-        "ne": column != value,
-        "gt": column > value,
-        "gte": column >= value,
-        "lt": column < value,
-        "lte": column <= value,
-    }[trait_filter.op]
+    if field_type == "boolean" and trait_filter.op not in ("eq", "ne"):
+        raise Invalid(f"trait filter on {name!r}: a true/false field compares with eq or ne", field="trait")
+    return _COMPARE[trait_filter.op](column, value)
 
 
 def _hydrate(conn: Connection, rows: Sequence[Any]) -> list[Profile]:
@@ -218,6 +226,7 @@ def _hydrate(conn: Connection, rows: Sequence[Any]) -> list[Profile]:
             found[row.id],
             row.created_at,
             row.updated_at,
+            quality_flags.decode(getattr(row, "quality", "")),
         )
         for row in rows
     ]

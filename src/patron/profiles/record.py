@@ -9,46 +9,61 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from patron.fields.definitions import is_field_name
-from patron.fields.types import coerce, infer_type
 from patron.identity.normalise import Identity, IdentityError, normalise
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.profiles.provenance import encode_one_write
+from patron.quality import flags as quality_flags
+from patron.quality.emails import check_email, fold_email
+from patron.quality.entry import (
+    DROPPED,
+    FIXED,
+    FLAGGED,
+    FULL_NAME,
+    NOT_IDENTITY,
+    REFUSED_IDENTITY,
+    REJECTED,
+    Problem,
+    clean_traits,
+)
+from patron.quality.names import split_full_name
+from patron.quality.sources import FLAG
+from patron.quality.standards import NO_STANDARDS, Standards
 from patron.storage.bulk import driver_json
 
-# Problem effects: what happened to the value.
-DROPPED = "dropped"  # not stored (wrong type, bad name)
-NOT_IDENTITY = "not_identity"  # kept as a trait, never used to match anyone
-REFUSED_IDENTITY = "refused_identity"  # an explicit identity that is not valid
-
-FULL_NAME = "name"  # a whole-name input, split into first_name / last_name
+__all__ = [
+    "DROPPED",
+    "FIXED",
+    "FLAGGED",
+    "FULL_NAME",
+    "NOT_IDENTITY",
+    "REFUSED_IDENTITY",
+    "REJECTED",
+    "PreparedRecord",
+    "Problem",
+    "display_name",
+    "prepare_record",
+    "split_name",
+]
 _HANGUL = re.compile(r"^[\uac00-\ud7a3]+$")
-_COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something wrong with one value of a record, and what it cost."""
-
-    field: str
-    value: Any
-    reason: str
-    effect: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """The public JSON form."""
-        return {"field": self.field, "value": self.value, "reason": self.reason, "effect": self.effect}
 
 
 class PreparedRecord:
     """A record ready to upsert: canonical traits, normalised identities, problems found."""
 
-    __slots__ = ("source", "_traits", "identities", "problems", "new_fields", "new_row")
+    __slots__ = (
+        "source",
+        "_traits",
+        "identities",
+        "problems",
+        "new_fields",
+        "new_row",
+        "flags",
+        "normalised",
+    )
 
     def __init__(
         self,
@@ -57,7 +72,9 @@ class PreparedRecord:
         identities: list[Identity] | None = None,
         problems: list[Problem] | None = None,
         new_fields: dict[str, str] | None = None,
-        new_row: tuple[str, str, str] | None = None,
+        new_row: tuple[str, str, str, str, str | None] | None = None,
+        flags: dict[str, tuple[str, ...]] | None = None,
+        normalised: list[str] | None = None,
     ) -> None:
         self.source = source
         # None: decode from new_row when first asked (most imported records never are).
@@ -67,8 +84,13 @@ class PreparedRecord:
         # Custom traits seen for the first time: {name: inferred type}.
         self.new_fields = new_fields if new_fields is not None else {}
         # Import workers serialise ahead of time the row of a profile made from this record
-        # alone (traits JSON, provenance JSON, search text), so the writing process only writes.
+        # alone (traits, provenance, search text, quality flags, email key), so the writing
+        # process only writes.
         self.new_row = new_row
+        # Quality flags of the values this record sets ({field: codes}; unflagged fields absent).
+        self.flags = flags if flags is not None else {}
+        # Fields whose value the pipeline put in standard form (counted in import summaries).
+        self.normalised = normalised if normalised is not None else []
 
     @property
     def traits(self) -> dict[str, Any]:
@@ -82,6 +104,11 @@ class PreparedRecord:
         """True when something can tell which person this is."""
         return bool(self.identities)
 
+    @property
+    def rejected(self) -> bool:
+        """True when the source's policy refuses the record for one of its values."""
+        return any(p.effect == REJECTED for p in self.problems)
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Compact pickling for read-ahead processes (16.6 -> ~4 us a record to unpickle).
 
@@ -92,13 +119,23 @@ class PreparedRecord:
         traits = None if self.new_row else self.traits
         return (
             _rebuilt,
-            (self.source, flat, traits, self.new_row, self.problems or None, self.new_fields or None),
+            (
+                self.source,
+                flat,
+                traits,
+                self.new_row,
+                self.problems or None,
+                self.new_fields or None,
+                self.flags or None,
+                self.normalised or None,
+            ),
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PreparedRecord):
             return NotImplemented
-        return (self.source, self.traits, self.identities, self.problems, self.new_fields, self.new_row) == (
+        mine = (self.source, self.traits, self.identities, self.problems, self.new_fields, self.new_row)
+        theirs = (
             other.source,
             other.traits,
             other.identities,
@@ -106,11 +143,12 @@ class PreparedRecord:
             other.new_fields,
             other.new_row,
         )
+        return mine == theirs and (self.flags, self.normalised) == (other.flags, other.normalised)
 
     def __repr__(self) -> str:
         return (
             f"PreparedRecord(source={self.source!r}, traits={self.traits!r}, "
-            f"identities={self.identities!r}, problems={self.problems!r})"
+            f"identities={self.identities!r}, problems={self.problems!r}, flags={self.flags!r})"
         )
 
     def no_identity_reason(self) -> str:
@@ -120,18 +158,34 @@ class PreparedRecord:
             return "no usable identity: " + "; ".join(f"{p.field}: {p.reason}" for p in failed)
         return "no usable identity: give a valid email, phone or an id"
 
+    def rejected_reason(self) -> str:
+        """Why the source's policy refuses the record, naming each value."""
+        refused = [p for p in self.problems if p.effect == REJECTED]
+        return "rejected by the source's quality policy: " + "; ".join(
+            f"{p.field}: {p.reason}" for p in refused
+        )
+
 
 def _rebuilt(
     source: str,
     flat_identities: tuple[str, ...],
     traits: dict[str, Any] | None,
-    new_row: tuple[str, str, str] | None,
+    new_row: tuple[str, str, str, str, str | None] | None,
     problems: list[Problem] | None,
     new_fields: dict[str, str] | None,
+    flags: dict[str, tuple[str, ...]] | None,
+    normalised: list[str] | None,
 ) -> PreparedRecord:
     pairs = zip(flat_identities[::2], flat_identities[1::2], strict=True)
     return PreparedRecord(
-        source, traits, [Identity._make(pair) for pair in pairs], problems, new_fields, new_row
+        source,
+        traits,
+        [Identity._make(pair) for pair in pairs],
+        problems,
+        new_fields,
+        new_row,
+        flags,
+        normalised,
     )
 
 
@@ -144,104 +198,55 @@ def prepare_record(
     default_region: str | None,
     field_prefix: str = "traits.",
     rules: IdentityRules = DEFAULT_RULES,
+    policy: str = FLAG,
+    standards: Standards = NO_STANDARDS,
 ) -> PreparedRecord:
     """Validate and normalise one record; never raises for bad values, records problems instead."""
-    record = PreparedRecord(source=source)
-    pending = {k: v for k, v in traits.items() if not _is_blank(v)}
-    _split_full_name(pending)
-    country = _normalise_country(pending.get("country"))
-    if country is not None:
-        pending["country"] = country
-    region = country if country and _COUNTRY_CODE.match(country) else default_region
-
-    for name, raw in pending.items():
-        if not is_field_name(name):
-            record.problems.append(
-                Problem(
-                    f"{field_prefix}{name}",
-                    raw,
-                    "not a valid field name (use letters, digits and '_')",
-                    DROPPED,
-                )
-            )
-            continue
-        if name in ("email", "phone"):
-            _identity_trait(record, name, raw, region, f"{field_prefix}{name}", rules)
-            continue
-        field_type = field_types.get(name)
-        if field_type is None:
-            field_type = record.new_fields[name] = infer_type(raw)
-        try:
-            record.traits[name] = coerce(field_type, raw)
-        except ValueError as exc:
-            record.problems.append(
-                Problem(f"{field_prefix}{name}", raw, f"{exc} (field type is {field_type})", DROPPED)
-            )
-
+    cleaned = clean_traits(
+        traits,
+        field_types=field_types,
+        default_region=default_region,
+        field_prefix=field_prefix,
+        rules=rules,
+        policy=policy,
+        standards=standards,
+    )
+    record = PreparedRecord(
+        source,
+        cleaned.traits,
+        cleaned.identities,
+        cleaned.problems,
+        cleaned.new_fields,
+        flags=cleaned.flags,
+        normalised=cleaned.normalised,
+    )
     for index, (kind, raw) in enumerate(identities):
         try:
-            identity = normalise(kind, raw, region=region, rules=rules)
+            identity = normalise(kind, raw, region=cleaned.region, rules=rules)
+            if kind == "email":
+                _refuse_flagged_email(identity.value)
         except IdentityError as exc:
-            record.problems.append(Problem(f"identities[{index}]", raw, str(exc), REFUSED_IDENTITY))
+            record.problems.append(
+                Problem(f"identities[{index}]", raw, str(exc), REFUSED_IDENTITY, "invalid")
+            )
             continue
-        _add_identity(record, identity)
+        if identity not in record.identities:
+            record.identities.append(identity)
     if len(record.identities) > 1:
         record.identities.sort(key=lambda identity: rules.rank(identity.kind))
     return record
 
 
-def _identity_trait(
-    record: PreparedRecord, name: str, raw: Any, region: str | None, label: str, rules: IdentityRules
-) -> None:
-    try:
-        identity = normalise(name, raw, region=region, rules=rules)
-    except IdentityError as exc:
-        # Keep what the person typed so it can be fixed, but never match anyone on it.
-        record.traits[name] = str(raw).strip()
-        record.problems.append(Problem(label, raw, str(exc), NOT_IDENTITY))
-        return
-    record.traits[name] = identity.value
-    _add_identity(record, identity)
-
-
-def _add_identity(record: PreparedRecord, identity: Identity) -> None:
-    if identity not in record.identities:
-        record.identities.append(identity)
-
-
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _normalise_country(raw: Any) -> str | None:
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    return text.upper() if _COUNTRY_CODE.match(text) else text
-
-
-def _split_full_name(traits: dict[str, Any]) -> None:
-    """Fill first_name/last_name from a whole name when both are missing; drop the whole name."""
-    full = traits.pop(FULL_NAME, None)
-    if not isinstance(full, str) or "first_name" in traits or "last_name" in traits:
-        return
-    first, last = split_name(full)
-    if first:
-        traits["first_name"] = first
-    if last:
-        traits["last_name"] = last
+def _refuse_flagged_email(address: str) -> None:
+    """Role, disposable and misspelt addresses never identify anyone, given as identity or trait."""
+    check = check_email(address)
+    if check.flags:
+        raise IdentityError(f"{address!r} is flagged ({', '.join(check.flags)}): never used as an identity")
 
 
 def split_name(full: str) -> tuple[str, str]:
     """(first, last) from a whole name; Korean names are written family name first."""
-    text = " ".join(full.split())
-    compact = text.replace(" ", "")
-    if _HANGUL.match(compact) and 2 <= len(compact) <= 5:
-        return compact[1:], compact[0]
-    parts = text.split(" ")
-    if len(parts) == 1:
-        return parts[0], ""
-    return " ".join(parts[:-1]), parts[-1]
+    return split_full_name(full)
 
 
 def display_name(traits: Mapping[str, Any]) -> str:
@@ -252,10 +257,24 @@ def display_name(traits: Mapping[str, Any]) -> str:
     return f"{first} {last}".strip()
 
 
-def serialise_new_row(record: PreparedRecord, stamp: str) -> tuple[str, str, str]:
-    """Traits JSON, provenance JSON and search text of a profile made from `record` alone."""
+def email_key(traits: Mapping[str, Any], flags: Mapping[str, tuple[str, ...]]) -> str | None:
+    """The duplicate-matching key of the profile's email (None when it has no valid one)."""
+    email = traits.get("email")
+    if not isinstance(email, str) or quality_flags.WRONG_CODES.intersection(flags.get("email", ())):
+        return None
+    return fold_email(email)
+
+
+def serialise_new_row(record: PreparedRecord, stamp: str) -> tuple[str, str, str, str, str | None]:
+    """Traits, provenance, search text, quality flags and email key of a profile made from `record`."""
     provenance = encode_one_write(record.source, stamp, record.traits)
-    return driver_json(record.traits), driver_json(provenance), search_text(record.traits)
+    return (
+        driver_json(record.traits),
+        driver_json(provenance),
+        search_text(record.traits),
+        quality_flags.encode(record.flags),
+        email_key(record.traits, record.flags),
+    )
 
 
 def search_text(traits: Mapping[str, Any]) -> str:

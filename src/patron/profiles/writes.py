@@ -21,7 +21,8 @@ from patron.identity.rules import ANONYMOUS, DEFAULT_RULES, IdentityRules
 from patron.profiles.merges import absorb_profile
 from patron.profiles.provenance import decode as decode_provenance
 from patron.profiles.provenance import encode as encode_provenance
-from patron.profiles.record import PreparedRecord, search_text
+from patron.profiles.record import PreparedRecord, email_key, search_text
+from patron.quality import flags as quality_flags
 from patron.storage.bulk import driver_datetime, driver_json, in_values, insert_many, update_many
 from patron.storage.ids import new_ids
 from patron.storage.schema import identities, merge_candidates, profiles
@@ -29,7 +30,7 @@ from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-PROFILE_COLUMNS = ("id", "traits", "provenance", "search", "updated_at", "created_at")
+PROFILE_COLUMNS = ("id", "traits", "provenance", "search", "quality", "email_key", "updated_at", "created_at")
 IDENTITY_COLUMNS = ("kind", "value", "profile_id", "source", "created_at")
 # Keeps every IN list under SQLite's and psycopg's bound-parameter limits.
 LOOKUP_CHUNK = 5000
@@ -43,6 +44,8 @@ class _ProfileState:
     # How many identities of each kind the profile holds (limits are per kind).
     kinds: Counter[str] = field(default_factory=Counter)
     changed: bool = False
+    # Quality flags of the current values ({field: codes}).
+    flags: quality_flags.Flags = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -180,7 +183,14 @@ class _Resolution:
             kinds = self.kinds(profile_id)
             record = self.ready.pop(profile_id)
             provenance = {name: {"source": record.source, "at": self.stamp} for name in record.traits}
-            state = _ProfileState(dict(record.traits), provenance, is_new=True, kinds=kinds, changed=True)
+            state = _ProfileState(
+                dict(record.traits),
+                provenance,
+                is_new=True,
+                kinds=kinds,
+                changed=True,
+                flags=dict(record.flags),
+            )
             self.states[profile_id] = state
         return state
 
@@ -262,6 +272,8 @@ class _Resolution:
             if name not in kept.traits:  # the known profile's values win
                 kept.traits[name] = value
                 kept.provenance[name] = gone.provenance.get(name, {"source": record.source, "at": self.stamp})
+                if name in gone.flags:
+                    kept.flags[name] = gone.flags[name]
         kept.kinds.update(gone.kinds)
         kept.changed = True
         moved = [identity for identity, owner in self.owner.items() if owner == absorb]
@@ -328,13 +340,18 @@ def _load_states(conn: Connection, profile_ids: set[str]) -> dict[str, _ProfileS
     for start in range(0, len(ordered), LOOKUP_CHUNK):
         chunk = ordered[start : start + LOOKUP_CHUNK]
         query = (
-            select(profiles.c.id, profiles.c.traits, profiles.c.provenance)
+            select(profiles.c.id, profiles.c.traits, profiles.c.provenance, profiles.c.quality)
             .where(profiles.c.id.in_(chunk))
             .order_by(profiles.c.id)
             .with_for_update()  # read-modify-write; rendered only on PostgreSQL
         )
-        for profile_id, traits, provenance in conn.execute(query).all():
-            states[profile_id] = _ProfileState(traits, decode_provenance(provenance, traits), is_new=False)
+        for profile_id, traits, provenance, quality in conn.execute(query).all():
+            states[profile_id] = _ProfileState(
+                traits,
+                decode_provenance(provenance, traits),
+                is_new=False,
+                flags=quality_flags.decode(quality),
+            )
         counts = (
             select(identities.c.profile_id, identities.c.kind, func.count())
             .where(identities.c.profile_id.in_(chunk))
@@ -360,6 +377,10 @@ def _apply(state: _ProfileState, record: PreparedRecord, stamp: str) -> bool:
             state.traits[name] = value
             state.provenance[name] = {"source": record.source, "at": stamp}
             changed = True
+    flags = quality_flags.replace_fields(state.flags, record.traits, record.flags)
+    if flags != state.flags:
+        state.flags = flags
+        changed = True
     state.changed = state.changed or changed
     return changed
 
@@ -399,7 +420,7 @@ def _write(
     created += [(pid, *_row_text(s), at, at) for pid, s in states.items() if s.is_new]
     changed = [(pid, *_row_text(s), at) for pid, s in states.items() if s.changed and not s.is_new]
     insert_many(conn, profiles, PROFILE_COLUMNS, created)
-    update_many(conn, profiles, "id", PROFILE_COLUMNS[1:5], changed)
+    update_many(conn, profiles, "id", PROFILE_COLUMNS[1:7], changed)
     is_postgresql = conn.dialect.name == "postgresql"
     inserted = insert_many(
         conn,
@@ -414,10 +435,16 @@ def _write(
         _refuse_lost_claims(conn, claimed, set(inserted))
 
 
-def _row_text(state: _ProfileState) -> tuple[str, str, str]:
-    """Traits JSON, stored provenance JSON and search text of a profile."""
+def _row_text(state: _ProfileState) -> tuple[str, str, str, str, str | None]:
+    """Traits, stored provenance, search text, quality flags and email key of a profile."""
     provenance = encode_provenance(state.provenance)
-    return driver_json(state.traits), driver_json(provenance), search_text(state.traits)
+    return (
+        driver_json(state.traits),
+        driver_json(provenance),
+        search_text(state.traits),
+        quality_flags.encode(state.flags),
+        email_key(state.traits, state.flags),
+    )
 
 
 def _refuse_lost_claims(
@@ -457,6 +484,7 @@ def patch_profile(
         if name in state.traits:
             del state.traits[name]
             state.provenance.pop(name, None)
+            state.flags.pop(name, None)
             state.changed = changed = True
     at = driver_datetime(conn, utcnow())
     new_identities = []

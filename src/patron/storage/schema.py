@@ -51,6 +51,11 @@ profiles = Table(
     Column("provenance", JSONType, nullable=False),
     # Lower-cased names, email, phone and company for the admin's and API's `q` search.
     Column("search", Text, nullable=False, server_default=""),
+    # Quality flags of the current values, as " field:code field:code " (spaces around each,
+    # so a report counts one with LIKE '% email:role %'); "" when nothing is wrong.
+    Column("quality", Text, nullable=False, server_default=""),
+    # The email trait folded for duplicate matching (Gmail dots and +tags removed); never shown.
+    Column("email_key", String(320), nullable=True, index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -325,4 +330,41 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(128), nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    # An app data comes from: the `--source` of imports, the source of REST writes, a write key's name.
+    Column("name", String(64), primary_key=True),
+    # What an invalid value costs its record: reject (the row) | flag (keep, flagged) | fix (apply
+    # the suggestion where there is one, else flag).
+    Column("quality_policy", String(8), nullable=False, server_default="flag"),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+standard_rules = Table(
+    "standard_rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # field_alias: an incoming field named `match` is the canonical field `target`;
+    # value: a value of field `field` equal to `match` (compared folded) becomes `target`.
+    Column("kind", String(16), nullable=False),
+    Column("field", String(64), nullable=False, server_default=""),
+    Column("match", String(200), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "field", "match", name="uq_standard_rules_kind_field_match"),
+)
+
+quality_snapshots = Table(
+    "quality_snapshots",
+    metadata,
+    # One report a day (YYYY-MM-DD, UTC), the last taken that day, for the trend chart.
+    Column("day", String(10), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("report", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -18,11 +18,13 @@ from patron.identity import rules_from
 from patron.imports.runner import ImportSummary, run_import
 from patron.imports.uploads import IMPORT_JOB as IMPORT_CSV
 from patron.jobs import Job, heartbeat
+from patron.quality.service import refresh_and_report
 from patron.storage.engine import transaction
 from patron.storage.schema import jobs
 from patron.storage.types import utcnow
 
 MAINTENANCE = "maintenance"
+QUALITY_SNAPSHOT = "quality_snapshot"
 # Finished jobs and stored files older than this are removed by the maintenance job.
 RETENTION = timedelta(days=30)
 
@@ -76,6 +78,7 @@ def import_csv(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         encoding=payload.get("encoding") or None,
         issues_stream=issues,
         on_batch=on_batch,
+        policy=payload.get("policy") or None,
     )
     result = summary.as_dict()
     result["file"] = upload.name
@@ -100,6 +103,19 @@ def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     return {"sessions_purged": sessions, "jobs_pruned": old_jobs, "files_pruned": old_files}
 
 
-HANDLERS: dict[str, Handler] = {IMPORT_CSV: import_csv, MAINTENANCE: maintenance}
+def quality_snapshot(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Refresh active/stale contacts, compute the quality report, keep it as today's snapshot."""
+    report = refresh_and_report(ctx.engine, ctx.settings)
+    return {"score": report["score"], "profiles": report["profiles"], "stale": report["stale"]}
+
+
+HANDLERS: dict[str, Handler] = {
+    IMPORT_CSV: import_csv,
+    MAINTENANCE: maintenance,
+    QUALITY_SNAPSHOT: quality_snapshot,
+}
 # name -> (kind, interval in seconds): created by `patron init`.
-SCHEDULES: dict[str, tuple[str, int]] = {"hourly-maintenance": (MAINTENANCE, 3600)}
+SCHEDULES: dict[str, tuple[str, int]] = {
+    "hourly-maintenance": (MAINTENANCE, 3600),
+    "hourly-quality-snapshot": (QUALITY_SNAPSHOT, 3600),
+}

@@ -32,3 +32,51 @@ def bar_chart(items: Sequence[tuple[str, int]], *, title: str) -> str:
         f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {CHART_WIDTH} {height}" '
         f'width="100%" class="chart"><title>{escape(title)}</title>{"".join(rows)}</svg>'
     )
+
+
+LINE_HEIGHT = 200
+LINE_LEFT = 40
+LINE_BOTTOM = 28
+
+
+def line_chart(points: Sequence[tuple[str, float]], *, title: str, top: float = 100.0, unit: str = "") -> str:
+    """One line over days (labels on the x axis, 0..top on the y axis), with each value written."""
+    if not points:
+        return f'<p class="muted">No data for {escape(title.lower())} yet.</p>'
+    plot_width = CHART_WIDTH - LINE_LEFT - 20
+    plot_height = LINE_HEIGHT - LINE_BOTTOM - 12
+    step = plot_width / max(1, len(points) - 1)
+
+    def x(index: int) -> float:
+        return LINE_LEFT + (index * step if len(points) > 1 else plot_width / 2)
+
+    def y(value: float) -> float:
+        return 12 + plot_height * (1 - max(0.0, min(value, top)) / top)
+
+    grid = []
+    for fraction in (0, 0.25, 0.5, 0.75, 1):
+        level = top * fraction
+        grid.append(
+            f'<line x1="{LINE_LEFT}" x2="{LINE_LEFT + plot_width}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
+            f'class="chart-grid"/><text x="{LINE_LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end" '
+            f'class="chart-label">{level:g}</text>'
+        )
+    path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+    every = max(1, len(points) // 8)
+    marks = []
+    for index, (label, value) in enumerate(points):
+        marks.append(
+            f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="3" class="chart-point">'
+            f"<title>{escape(label)}: {value:g}{unit}</title></circle>"
+        )
+        if index % every == 0 or index == len(points) - 1:
+            marks.append(
+                f'<text x="{x(index):.1f}" y="{LINE_HEIGHT - 8}" text-anchor="middle" '
+                f'class="chart-label">{escape(label)}</text>'
+            )
+    last_label, last_value = points[-1]
+    return (
+        f'<svg role="img" aria-label="{escape(title)}: {last_value:g}{unit} on {escape(last_label)}" '
+        f'viewBox="0 0 {CHART_WIDTH} {LINE_HEIGHT}" width="100%" class="chart"><title>{escape(title)}</title>'
+        f'{"".join(grid)}<polyline points="{path}" class="chart-line" fill="none"/>{"".join(marks)}</svg>'
+    )

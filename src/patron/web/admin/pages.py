@@ -117,6 +117,7 @@ async def upload_import(
     source: Annotated[str, Form()],
     id_column: Annotated[str, Form()] = "",
     mapping: Annotated[str, Form()] = "",
+    policy: Annotated[str, Form()] = "",
 ) -> Response:
     """Keep the file and queue its import; show the job's progress."""
     content = await file.read()
@@ -128,6 +129,7 @@ async def upload_import(
             source=source.strip(),
             mapping=imports.parse_mapping(mapping),
             id_column=id_column.strip() or None,
+            policy=policy.strip() or None,
         )
     except PatronError as exc:
         recent = [job for job in jobs.list_jobs(conn, limit=50) if job.kind == imports.IMPORT_JOB]

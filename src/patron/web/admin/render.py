@@ -42,6 +42,7 @@ NAV = [
     ("contacts", "Contacts", "/admin/contacts"),
     ("imports", "Imports", "/admin/imports"),
     ("tracking", "Tracking plan", "/admin/tracking"),
+    ("quality", "Data quality", "/admin/quality"),
     ("fields", "Data dictionary", "/admin/fields"),
     ("jobs", "Jobs", "/admin/jobs"),
 ]

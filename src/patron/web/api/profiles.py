@@ -11,7 +11,9 @@ from patron import profiles
 from patron.errors import ConcurrentWrite, Invalid
 from patron.fields import field_types
 from patron.identity import IdentityError, IdentityRules, check_source_name
-from patron.profiles.record import DROPPED, REFUSED_IDENTITY, PreparedRecord, prepare_record
+from patron.profiles.record import DROPPED, REFUSED_IDENTITY, REJECTED, PreparedRecord, prepare_record
+from patron.quality.sources import policy_for
+from patron.quality.standards import load_standards
 from patron.storage.engine import transaction
 from patron.web.api.schemas import ProfileIn, ProfileList, ProfileOut, ProfilePatch, UpsertOut
 from patron.web.deps import EngineDep, ReadDB, RulesDep, SettingsDep, WriteDB
@@ -35,8 +37,10 @@ def _prepare(
         field_types=field_types(conn),
         default_region=region,
         rules=rules,
+        policy=policy_for(conn, body.source),
+        standards=load_standards(conn),
     )
-    refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY)]
+    refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY, REJECTED)]
     if refused:
         first = refused[0]
         raise Invalid(

@@ -59,6 +59,7 @@ class Warning(BaseModel):
     value: Any
     reason: str
     effect: str
+    code: str = ""
 
 
 class ProfileOut(BaseModel):
@@ -68,6 +69,9 @@ class ProfileOut(BaseModel):
     traits: dict[str, Any]
     identities: list[IdentityOut]
     provenance: dict[str, Provenance]
+    quality: dict[str, list[str]] = Field(
+        default_factory=dict, description="Quality flags of current values, e.g. {'email': ['role']}"
+    )
     created_at: str
     updated_at: str
 

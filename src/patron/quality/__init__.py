@@ -1,0 +1,1 @@
+"""Data quality: validation, normalisation and standardisation of incoming values, and the quality report."""

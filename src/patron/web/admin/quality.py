@@ -1,0 +1,78 @@
+"""Admin pages for data quality: the report with its trend, stale contacts, profiling, standardisation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from patron.quality import service
+from patron.quality.snapshots import trend
+from patron.quality.standards import list_rules, load_standards
+from patron.storage.engine import transaction
+from patron.web.admin.auth import AdminSession, CsrfSession
+from patron.web.admin.charts import bar_chart, line_chart
+from patron.web.admin.render import page
+from patron.web.deps import EngineDep, ReadDB, SettingsDep, WriteDB
+
+router = APIRouter()
+
+
+@router.get("/quality", response_class=HTMLResponse)
+async def quality_page(
+    request: Request, session: AdminSession, engine: EngineDep, settings: SettingsDep
+) -> Response:
+    """The quality report: score and its trend, fields, flagged values, duplicates, stale, sources."""
+    report = await run_in_threadpool(service.refresh_and_report, engine, settings)
+    with transaction(engine, write=False) as conn:
+        points = trend(conn, days=90)
+    emails = report["emails"]
+    context = {
+        "active": "quality",
+        "report": report,
+        "trend_chart": line_chart(
+            [(day.strftime("%m-%d"), round(values["score"], 1)) for day, values in points],
+            title="Quality score by day",
+        ),
+        "flags_chart": bar_chart(
+            [
+                ("invalid emails", emails["invalid"]),
+                ("email typos", emails["typo"]),
+                ("role addresses", emails["role"]),
+                ("disposable", emails["disposable"]),
+                ("invalid phones", report["phones"]["invalid"]),
+                ("unknown countries", report["countries"]["invalid"]),
+            ],
+            title="Flagged values",
+        ),
+    }
+    return page(request, "quality.html", context)
+
+
+@router.get("/quality/stale", response_class=HTMLResponse)
+def stale_page(request: Request, session: AdminSession, engine: EngineDep, settings: SettingsDep) -> Response:
+    """Stale contacts, longest silent first."""
+    listed = service.stale_contacts(engine, settings, limit=200)
+    return page(request, "quality_stale.html", {"active": "quality", "listed": listed})
+
+
+@router.get("/quality/profiling", response_class=HTMLResponse)
+def profiling_page(request: Request, session: AdminSession, conn: ReadDB) -> Response:
+    """Per field the top values and the shapes values are written in."""
+    return page(request, "quality_profiling.html", {"active": "quality", "result": service.profiling(conn)})
+
+
+@router.get("/quality/standards", response_class=HTMLResponse)
+def standards_page(request: Request, session: AdminSession, conn: ReadDB) -> Response:
+    """The standardisation rules and a preview of re-applying them to stored profiles."""
+    preview = service.reapply(conn, load_standards(conn), apply=False)
+    context = {"active": "quality", "rules": list_rules(conn), "preview": preview, "applied": None}
+    return page(request, "quality_standards.html", context)
+
+
+@router.post("/quality/standards", response_class=HTMLResponse)
+def apply_standards(request: Request, session: CsrfSession, conn: WriteDB) -> Response:
+    """Re-apply the rules to stored profiles, then show what changed."""
+    applied = service.reapply(conn, load_standards(conn), apply=True)
+    context = {"active": "quality", "rules": list_rules(conn), "preview": None, "applied": applied}
+    return page(request, "quality_standards.html", context)
