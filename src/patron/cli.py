@@ -324,6 +324,7 @@ def _run_import(
             issues_stream=issues,
             on_batch=on_batch,
             policy=policy,
+            dns_timeout_s=settings.dns_timeout,
         )
         progress.update(task, completed=summary.rows, total=summary.rows)
     text = issues.getvalue()

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
     @property
+    def dns_timeout(self) -> float | None:
+        """The DNS check's timeout when the check is on, else None."""
+        return self.quality_dns_timeout_s if self.quality_email_dns_check else None
+
+    @property
     def is_sqlite(self) -> bool:
         """True when the database is an SQLite file."""
         return self.database_url.startswith("sqlite")

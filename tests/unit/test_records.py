@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from patron.profiles import display_name, prepare_record, split_name
 from patron.profiles.record import DROPPED, NOT_IDENTITY, REFUSED_IDENTITY
+from patron.quality.emails import DeliverabilityChecker
 
 TYPES = {"email": "string", "phone": "string", "birthday": "date", "lifetime_value": "number"}
 
@@ -69,3 +70,26 @@ def test_names_are_shown_the_way_their_language_writes_them() -> None:
     assert display_name({"first_name": "Emily", "last_name": "Carter"}) == "Emily Carter"
     assert display_name({"first_name": "Madonna"}) == "Madonna"
     assert display_name({}) == ""
+
+
+class _NoMailServers(DeliverabilityChecker):
+    """DNS that answers 'no such domain' for one domain: the wiring is tested, not the network."""
+
+    def _ask_dns(self, domain: str) -> bool | None:
+        return domain != "no-mail.co.kr"
+
+
+def test_the_optional_dns_check_flags_domains_without_mail_servers() -> None:
+    checker = _NoMailServers()
+    record = prepare_record(
+        {"email": "kim@no-mail.co.kr", "phone": "+82 10 2222 3333"},
+        source="crm",
+        field_types={},
+        default_region="KR",
+        deliverability=checker,
+    )
+    assert record.flags == {"email": ("undeliverable",)}
+    assert [i.kind for i in record.identities] == ["phone"]
+    fine = prepare_record({"email": "kim@naver.com"}, source="crm", field_types={}, default_region="KR",
+                          deliverability=checker)  # fmt: skip
+    assert fine.flags == {} and fine.identities[0].value == "kim@naver.com"

@@ -23,6 +23,7 @@ from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.imports.columns import ColumnPlan
 from patron.imports.csvfile import CsvText, count_undecodable, rows
 from patron.profiles.record import PreparedRecord, Problem, prepare_record, serialise_new_row
+from patron.quality.emails import shared_checker
 from patron.quality.sources import FLAG
 from patron.quality.standards import NO_STANDARDS, Standards
 
@@ -46,6 +47,8 @@ class RowReader:
     rules: IdentityRules = DEFAULT_RULES
     policy: str = FLAG
     standards: Standards = NO_STANDARDS
+    # When set, email domains are checked in DNS (each once per process) with this timeout.
+    dns_timeout_s: float | None = None
 
     def read(self, line: int, row: list[str]) -> PreparedRecord | str:
         """A prepared record, or the reason the row cannot be imported."""
@@ -78,6 +81,7 @@ class RowReader:
             rules=self.rules,
             policy=self.policy,
             standards=self.standards,
+            deliverability=shared_checker(self.dns_timeout_s) if self.dns_timeout_s else None,
         )
         if record.problems:
             record.problems = [self._name_column(p, identity_columns) for p in record.problems]

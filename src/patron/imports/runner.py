@@ -197,10 +197,12 @@ def run_import(
     parallel_min_rows: int = 20_000,
     rules: IdentityRules = DEFAULT_RULES,
     policy: str | None = None,
+    dns_timeout_s: float | None = None,
 ) -> ImportSummary:
     """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`.
 
-    `policy` (reject, flag or fix) overrides the source's own quality policy for this import.
+    `policy` (reject, flag or fix) overrides the source's own quality policy for this import;
+    with `dns_timeout_s`, email domains are checked in DNS.
     Files of at least `parallel_min_rows` rows are prepared in worker processes.
     """
     started = time.perf_counter()
@@ -232,6 +234,7 @@ def run_import(
         rules=rules,
         policy=policy,
         standards=standards,
+        dns_timeout_s=dns_timeout_s,
     )
     total = csv_text.estimated_rows
     workers = worker_count(total, min_rows=parallel_min_rows)

@@ -17,7 +17,7 @@ from patron.identity.normalise import Identity, IdentityError, normalise
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.profiles.provenance import encode_one_write
 from patron.quality import flags as quality_flags
-from patron.quality.emails import check_email, fold_email
+from patron.quality.emails import DeliverabilityChecker, check_email, fold_email
 from patron.quality.entry import (
     DROPPED,
     FIXED,
@@ -200,6 +200,7 @@ def prepare_record(
     rules: IdentityRules = DEFAULT_RULES,
     policy: str = FLAG,
     standards: Standards = NO_STANDARDS,
+    deliverability: DeliverabilityChecker | None = None,
 ) -> PreparedRecord:
     """Validate and normalise one record; never raises for bad values, records problems instead."""
     cleaned = clean_traits(
@@ -210,6 +211,7 @@ def prepare_record(
         rules=rules,
         policy=policy,
         standards=standards,
+        deliverability=deliverability,
     )
     record = PreparedRecord(
         source,

@@ -205,6 +205,12 @@ class DeliverabilityChecker:
         return False
 
 
+@lru_cache(maxsize=8)
+def shared_checker(timeout_s: float) -> DeliverabilityChecker:
+    """One DNS checker per process and timeout, so every import and request shares its cache."""
+    return DeliverabilityChecker(timeout_s=timeout_s)
+
+
 def _check(raw: str) -> EmailCheck:
     if not isinstance(raw, str):
         return _invalid(raw, "it is not text")

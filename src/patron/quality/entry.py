@@ -21,7 +21,7 @@ from patron.identity.normalise import Identity
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.quality import flags as quality_flags
 from patron.quality.countries import country_code
-from patron.quality.emails import check_email
+from patron.quality.emails import DeliverabilityChecker, check_email
 from patron.quality.names import split_full_name, tidy_name
 from patron.quality.phones import check_phone
 from patron.quality.sources import FIX, FLAG, REJECT
@@ -83,8 +83,12 @@ def clean_traits(
     rules: IdentityRules = DEFAULT_RULES,
     policy: str = FLAG,
     standards: Standards = NO_STANDARDS,
+    deliverability: DeliverabilityChecker | None = None,
 ) -> Cleaned:
-    """Validate and normalise one record's traits; never raises for bad values."""
+    """Validate and normalise one record's traits; never raises for bad values.
+
+    With `deliverability`, an email whose domain has no mail server is flagged undeliverable.
+    """
     out = Cleaned()
     pending = {k: v for k, v in raw_traits.items() if not _is_blank(v)}
     if standards.aliases:
@@ -98,7 +102,7 @@ def clean_traits(
             reason = "not a valid field name (use letters, digits and '_')"
             out.problems.append(Problem(label, raw, reason, DROPPED, "bad_name"))
         elif name == "email":
-            _email(out, raw, label, rules, policy)
+            _email(out, raw, label, rules, policy, deliverability)
         elif name == "phone":
             _phone(out, raw, label, rules, policy)
         elif name == "country":
@@ -153,7 +157,14 @@ def _wrong(out: Cleaned, name: str, kept: Any, label: str, reason: str, code: st
     out.problems.append(Problem(label, kept, reason, effect, code))
 
 
-def _email(out: Cleaned, raw: Any, label: str, rules: IdentityRules, policy: str) -> None:
+def _email(
+    out: Cleaned,
+    raw: Any,
+    label: str,
+    rules: IdentityRules,
+    policy: str,
+    deliverability: DeliverabilityChecker | None,
+) -> None:
     text = str(raw).strip()
     if rules.is_blocked(text):
         reason = f"{text!r} is a blocked value: it identifies no one"
@@ -191,6 +202,10 @@ def _email(out: Cleaned, raw: Any, label: str, rules: IdentityRules, policy: str
         out.problems.append(
             Problem(label, address, f"{reason}; kept, not used to match", NOT_IDENTITY, wrong[0])
         )
+        return
+    if deliverability is not None and deliverability.deliverable(address.rpartition("@")[2]) is False:
+        reason = f"{address!r}: its domain has no mail server"
+        _wrong(out, "email", address, label, reason, quality_flags.UNDELIVERABLE, policy)
         return
     out.traits["email"] = address
     if address != text:

@@ -79,6 +79,7 @@ def import_csv(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         issues_stream=issues,
         on_batch=on_batch,
         policy=payload.get("policy") or None,
+        dns_timeout_s=ctx.settings.dns_timeout,
     )
     result = summary.as_dict()
     result["file"] = upload.name

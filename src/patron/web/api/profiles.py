@@ -12,6 +12,7 @@ from patron.errors import ConcurrentWrite, Invalid
 from patron.fields import field_types
 from patron.identity import IdentityError, IdentityRules, check_source_name
 from patron.profiles.record import DROPPED, REFUSED_IDENTITY, REJECTED, PreparedRecord, prepare_record
+from patron.quality.emails import shared_checker
 from patron.quality.sources import policy_for
 from patron.quality.standards import load_standards
 from patron.storage.engine import transaction
@@ -23,7 +24,11 @@ UPSERT_RETRIES = 3
 
 
 def _prepare(
-    conn: Connection, body: ProfileIn | ProfilePatch, region: str | None, rules: IdentityRules
+    conn: Connection,
+    body: ProfileIn | ProfilePatch,
+    region: str | None,
+    rules: IdentityRules,
+    dns_timeout: float | None = None,
 ) -> PreparedRecord:
     """Prepare a JSON record; the API refuses values it would have to drop."""
     try:
@@ -39,6 +44,7 @@ def _prepare(
         rules=rules,
         policy=policy_for(conn, body.source),
         standards=load_standards(conn),
+        deliverability=shared_checker(dns_timeout) if dns_timeout else None,
     )
     refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY, REJECTED)]
     if refused:
@@ -58,7 +64,7 @@ def upsert_profile(
     for attempt in range(1, UPSERT_RETRIES + 1):
         try:
             with transaction(engine) as conn:
-                record = _prepare(conn, body, region, rules)
+                record = _prepare(conn, body, region, rules, settings.dns_timeout)
                 if not record.has_identity:
                     raise Invalid(record.no_identity_reason(), field="identities")
                 outcome = profiles.upsert_records(conn, [record], rules=rules).records[0]
@@ -146,7 +152,7 @@ def patch_profile(
     current = profiles.get_profile(conn, profile_id)
     country = body.traits.get("country") or current.traits.get("country")
     region = country if isinstance(country, str) and len(country) == 2 else settings.default_region
-    record = _prepare(conn, body, region, rules)
+    record = _prepare(conn, body, region, rules, settings.dns_timeout)
     unset = [name for name, value in body.traits.items() if value is None]
     profiles.patch_profile(conn, profile_id, record, unset=unset, rules=rules)
     return profiles.get_profile(conn, profile_id).as_dict()
