@@ -140,7 +140,7 @@ def test_data_quality_shows_the_score_its_trend_and_what_is_wrong(page: object, 
     # The demo connects its three apps on the three days before today: four points.
     trend = page.locator("svg[aria-label^='Quality score by day']")
     assert trend.locator("circle").count() >= 4
-    flagged = page.locator("svg[aria-label='Flagged values']").inner_text()
+    flagged = page.locator("svg[aria-label='Flagged values']").text_content() or ""
     assert "email typos" in flagged and "invalid phones" in flagged
     fields = page.locator("section", has=page.get_by_role("heading", name="Fields")).inner_text()
     assert "email" in fields and "industry" in fields
