@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.quality import flags as quality_flags
@@ -26,22 +26,36 @@ COMPUTED_FIELDS = ("active", "last_activity_at", "phone_type")
 # The contact fields whose completeness counts in the score.
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "company", "country")
 WEIGHTS = {"validity": 0.35, "completeness": 0.25, "uniqueness": 0.2, "freshness": 0.2}
-RISKY_WEIGHT = 0.5  # a role or disposable address counts half as bad as a wrong one
+RISKY_WEIGHT = 0.5
+SCAN_CACHE_KIB = 256 * 1024  # a role or disposable address counts half as bad as a wrong one
 
 
 def quality_report(engine: Engine) -> dict[str, Any]:
     """The report as `patron quality --json` prints it (see the README for the score's formula)."""
     with transaction(engine, write=False) as conn:
         names = report_fields(conn)
-    halves = [names[0::2], names[1::2]]
+    first, second = _halves(names)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        stats = [pool.submit(_field_stats_on, engine, half) for half in halves if half]
+        # Two scans of the profiles, each on its own connection (and core); the flag and stale
+        # counts ride along the second scan; duplicates and sources use indexes meanwhile.
+        scans = [pool.submit(_scan_on, engine, first, False), pool.submit(_scan_on, engine, second, True)]
         counts = pool.submit(_counts_on, engine)
         per_field: dict[str, dict[str, int]] = {}
-        for future in stats:
-            per_field.update(future.result())
-        totals = counts.result()
+        totals: dict[str, Any] = {}
+        for future in scans:
+            fields_part, totals_part = future.result()
+            per_field.update(fields_part)
+            totals.update(totals_part)
+        totals.update(counts.result())
     return assemble(totals, per_field, names)
+
+
+def _halves(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Two lists of fields that cost about the same to count: email and phone in different ones."""
+    rest = [name for name in names if name not in ("email", "phone")]
+    first = [name for name in ("phone",) if name in names] + rest[0::2]
+    second = [name for name in ("email",) if name in names] + rest[1::2]
+    return first, second
 
 
 def report_fields(conn: Connection) -> list[str]:
@@ -53,26 +67,63 @@ def report_fields(conn: Connection) -> list[str]:
     return names + [name for name in custom if name not in names]
 
 
-def _field_stats_on(engine: Engine, names: Sequence[str]) -> dict[str, dict[str, int]]:
+def _scan_on(engine: Engine, names: Sequence[str], with_flags: bool) -> tuple[dict, dict[str, Any]]:
     with transaction(engine, write=False) as conn:
-        return field_stats(conn, names)
+        if conn.dialect.name != "sqlite":
+            return scan_profiles(conn, names, with_flags=with_flags)
+        # Distinct counts build a b-tree per field: in memory, with room, not in temp files.
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
+        try:
+            return scan_profiles(conn, names, with_flags=with_flags)
+        finally:
+            conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the pool's next user
 
 
 def _counts_on(engine: Engine) -> dict[str, Any]:
     with transaction(engine, write=False) as conn:
-        return flag_counts(conn)
+        return {
+            "duplicates": {"exact": exact_duplicates(conn), "fuzzy": _open_candidates(conn)},
+            "sources": source_counts(conn),
+        }
 
 
-def field_stats(conn: Connection, names: Sequence[str]) -> dict[str, dict[str, int]]:
-    """{field: {"present", "distinct"}} in one scan of the profiles."""
-    if not names:
-        return {}
-    columns = []
-    for name in names:
-        value = _trait_text(conn, name)
-        columns += [func.count(value), func.count(value.distinct())]
-    row = conn.execute(select(*columns).select_from(profiles)).one()
-    return {name: {"present": row[2 * i], "distinct": row[2 * i + 1]} for i, name in enumerate(names)}
+def scan_profiles(
+    conn: Connection, names: Sequence[str], *, with_flags: bool = True
+) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
+    """One scan of the profiles: {field: {"present", "distinct"}}, and with_flags the profile
+    count, flags per field and code, flagged profiles and stale contacts."""
+    postgresql = conn.dialect.name == "postgresql"
+    params: dict[str, Any] = {}
+    inner, outer = [], []
+    for i, name in enumerate(names):
+        params[f"p{i}"] = name if postgresql else json_path(name)
+        inner.append(f"traits ->> :p{i} AS f{i}" if postgresql else f"json_extract(traits, :p{i}) AS f{i}")
+        outer += [f"count(f{i})", f"count(DISTINCT f{i})"]
+    wanted = [(name, code) for name in CHECKED_FIELDS for code in _codes_of(name)] if with_flags else []
+    if with_flags:
+        stale = "traits ->> 'active' = 'false'" if postgresql else "json_extract(traits, '$.active') = 0"
+        inner += ["quality AS q", f"CASE WHEN {stale} THEN 1 END AS stale"]
+        outer += ["count(*)", "count(CASE WHEN q != '' THEN 1 END)", "count(stale)"]
+        for i, (name, code) in enumerate(wanted):
+            params[f"t{i}"] = quality_flags.token(name, code)
+            outer.append(f"count(CASE WHEN q LIKE :t{i} THEN 1 END)")
+    if not outer:
+        return {}, {}
+    # Materialised once: each trait is extracted from the JSON once per profile, not once per
+    # aggregate (a third less time on SQLite, measured with bench/quality.py).
+    sql = f"WITH v AS MATERIALIZED (SELECT {', '.join(inner)} FROM profiles) SELECT {', '.join(outer)} FROM v"
+    row = conn.execute(text(sql), params).one()
+    stats = {name: {"present": row[2 * i], "distinct": row[2 * i + 1]} for i, name in enumerate(names)}
+    if not with_flags:
+        return stats, {}
+    at = 2 * len(names)
+    totals = {
+        "profiles": row[at],
+        "flagged_profiles": row[at + 1],
+        "stale": row[at + 2],
+        "flags": {pair: row[at + 3 + i] for i, pair in enumerate(wanted)},
+    }
+    return stats, totals
 
 
 def _trait_text(conn: Connection, name: str) -> Any:
@@ -81,36 +132,20 @@ def _trait_text(conn: Connection, name: str) -> Any:
     return func.json_extract(profiles.c.traits, json_path(name))
 
 
-def flag_counts(conn: Connection) -> dict[str, Any]:
-    """Profiles, flags per field and code, stale contacts, duplicates and sources."""
-    wanted = [(name, code) for name in CHECKED_FIELDS for code in _codes_of(name)]
-    has_flags = profiles.c.quality != ""
-    columns = [func.count(), func.count(case((has_flags, 1)))]
-    columns += [func.count(case((profiles.c.quality.like(quality_flags.token(n, c)), 1))) for n, c in wanted]
-    row = conn.execute(select(*columns).select_from(profiles)).one()
-    flagged = {pair: row[2 + i] for i, pair in enumerate(wanted)}
-    return {
-        "profiles": row[0],
-        "flagged_profiles": row[1],
-        "flags": flagged,
-        "stale": stale_count(conn),
-        "duplicates": {"exact": exact_duplicates(conn), "fuzzy": _open_candidates(conn)},
-        "sources": source_counts(conn),
-    }
-
-
 def _codes_of(name: str) -> tuple[str, ...]:
     if name == "email":
         return (*EMAIL_CODES, quality_flags.UNDELIVERABLE)
     return (quality_flags.INVALID,)
 
 
+def _is_stale(conn: Connection) -> Any:
+    # SQLite's json_extract gives 0 for false, PostgreSQL's ->> the text 'false'.
+    return _trait_text(conn, "active") == ("false" if conn.dialect.name == "postgresql" else 0)
+
+
 def stale_count(conn: Connection) -> int:
     """Profiles whose computed `active` trait is false."""
-    active = _trait_text(conn, "active")
-    # SQLite's json_extract gives 0 for false, PostgreSQL's ->> the text 'false'.
-    false = "false" if conn.dialect.name == "postgresql" else 0
-    return conn.execute(select(func.count()).select_from(profiles).where(active == false)).scalar_one()
+    return conn.execute(select(func.count()).select_from(profiles).where(_is_stale(conn))).scalar_one()
 
 
 def exact_duplicates(conn: Connection) -> int:
@@ -132,20 +167,25 @@ def _open_candidates(conn: Connection) -> int:
 
 def source_counts(conn: Connection) -> dict[str, dict[str, Any]]:
     """Per source: profiles it identified, of which carry a quality flag, and its policy."""
-    flagged = case((profiles.c.quality != "", identities.c.profile_id))
-    query = (
-        select(
-            identities.c.source,
-            func.count(identities.c.profile_id.distinct()),
-            func.count(flagged.distinct()),
-        )
-        .join(profiles, profiles.c.id == identities.c.profile_id)
+    totals = conn.execute(
+        select(identities.c.source, func.count(identities.c.profile_id.distinct()))
         .where(identities.c.source.is_not(None))
         .group_by(identities.c.source)
+    ).all()
+    # From the few flagged profiles to their identities (CROSS JOIN fixes that order on SQLite).
+    join = "CROSS JOIN" if conn.dialect.name == "sqlite" else "JOIN"
+    flagged = dict(
+        conn.execute(
+            text(
+                f"SELECT i.source, count(DISTINCT i.profile_id) FROM profiles p {join} identities i "
+                "ON i.profile_id = p.id WHERE p.quality != '' AND i.source IS NOT NULL GROUP BY i.source"
+            )
+        ).all()
     )
     policies = dict(conn.execute(select(sources.c.name, sources.c.quality_policy)).all())
     out: dict[str, dict[str, Any]] = {}
-    for source, count, with_flags in conn.execute(query).all():
+    for source, count in totals:
+        with_flags = flagged.get(source, 0)
         out[source] = {
             "profiles": count,
             "flagged": with_flags,

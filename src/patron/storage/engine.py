@@ -70,6 +70,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         # WAL + NORMAL: durable across application crashes, fsyncs only at checkpoints.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Sorts and DISTINCT b-trees (the quality report) stay in memory, not in temp files.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()

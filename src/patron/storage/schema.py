@@ -68,6 +68,8 @@ identities = Table(
     Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("source", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Profiles per source for the quality report, counted from the index alone.
+    Index("ix_identities_source_profile", "source", "profile_id"),
 )
 
 merge_candidates = Table(

@@ -55,6 +55,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_standard_rules")),
         sa.UniqueConstraint("kind", "field", "match", name="uq_standard_rules_kind_field_match"),
     )
+    with op.batch_alter_table("identities", schema=None) as batch_op:
+        batch_op.create_index("ix_identities_source_profile", ["source", "profile_id"], unique=False)
+
     with op.batch_alter_table("profiles", schema=None) as batch_op:
         batch_op.add_column(sa.Column("quality", sa.Text(), server_default="", nullable=False))
         batch_op.add_column(sa.Column("email_key", sa.String(length=320), nullable=True))
@@ -62,6 +65,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("identities", schema=None) as batch_op:
+        batch_op.drop_index("ix_identities_source_profile")
+
 
     with op.batch_alter_table("profiles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_profiles_email_key"))
