@@ -268,14 +268,20 @@ def email_key(traits: Mapping[str, Any], flags: Mapping[str, tuple[str, ...]]) -
 
 
 def serialise_new_row(record: PreparedRecord, stamp: str) -> tuple[str, str, str, str, str | None]:
-    """Traits, provenance, search text, quality flags and email key of a profile made from `record`."""
-    provenance = encode_one_write(record.source, stamp, record.traits)
+    """The stored row text of a profile made from `record` alone."""
+    return profile_row(record.traits, encode_one_write(record.source, stamp, record.traits), record.flags)
+
+
+def profile_row(
+    traits: Mapping[str, Any], stored_provenance: Any, flags: Mapping[str, tuple[str, ...]]
+) -> tuple[str, str, str, str, str | None]:
+    """Traits, provenance, search text, quality flags and email key as the profiles row stores them."""
     return (
-        driver_json(record.traits),
-        driver_json(provenance),
-        search_text(record.traits),
-        quality_flags.encode(record.flags),
-        email_key(record.traits, record.flags),
+        driver_json(traits),
+        driver_json(stored_provenance),
+        search_text(traits),
+        quality_flags.encode(flags),
+        email_key(traits, flags),
     )
 
 

@@ -21,9 +21,9 @@ from patron.identity.rules import ANONYMOUS, DEFAULT_RULES, IdentityRules
 from patron.profiles.merges import absorb_profile
 from patron.profiles.provenance import decode as decode_provenance
 from patron.profiles.provenance import encode as encode_provenance
-from patron.profiles.record import PreparedRecord, email_key, search_text
+from patron.profiles.record import PreparedRecord, profile_row
 from patron.quality import flags as quality_flags
-from patron.storage.bulk import driver_datetime, driver_json, in_values, insert_many, update_many
+from patron.storage.bulk import driver_datetime, in_values, insert_many, update_many
 from patron.storage.ids import new_ids
 from patron.storage.schema import identities, merge_candidates, profiles
 from patron.storage.statements import insert_ignoring_conflicts
@@ -436,15 +436,8 @@ def _write(
 
 
 def _row_text(state: _ProfileState) -> tuple[str, str, str, str, str | None]:
-    """Traits, stored provenance, search text, quality flags and email key of a profile."""
-    provenance = encode_provenance(state.provenance)
-    return (
-        driver_json(state.traits),
-        driver_json(provenance),
-        search_text(state.traits),
-        quality_flags.encode(state.flags),
-        email_key(state.traits, state.flags),
-    )
+    """The stored row text of a profile's state."""
+    return profile_row(state.traits, encode_provenance(state.provenance), state.flags)
 
 
 def _refuse_lost_claims(
