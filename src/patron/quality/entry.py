@@ -157,6 +157,16 @@ def _wrong(out: Cleaned, name: str, kept: Any, label: str, reason: str, code: st
     out.problems.append(Problem(label, kept, reason, effect, code))
 
 
+def _blocked(out: Cleaned, name: str, raw: Any, text: str, label: str, rules: IdentityRules) -> bool:
+    """A blocked value ("undefined", "null", ...) is kept as typed but identifies no one."""
+    if not rules.is_blocked(text):
+        return False
+    out.traits[name] = text
+    reason = f"{text!r} is a blocked value: it identifies no one"
+    out.problems.append(Problem(label, raw, reason, NOT_IDENTITY, "blocked"))
+    return True
+
+
 def _email(
     out: Cleaned,
     raw: Any,
@@ -166,10 +176,7 @@ def _email(
     deliverability: DeliverabilityChecker | None,
 ) -> None:
     text = str(raw).strip()
-    if rules.is_blocked(text):
-        reason = f"{text!r} is a blocked value: it identifies no one"
-        out.traits["email"] = text
-        out.problems.append(Problem(label, raw, reason, NOT_IDENTITY, "blocked"))
+    if _blocked(out, "email", raw, text, label, rules):
         return
     check = check_email(text)
     if check.address is None:
@@ -215,10 +222,7 @@ def _email(
 
 def _phone(out: Cleaned, raw: Any, label: str, rules: IdentityRules, policy: str) -> None:
     text = str(raw).strip()
-    if rules.is_blocked(text):
-        reason = f"{text!r} is a blocked value: it identifies no one"
-        out.traits["phone"] = text
-        out.problems.append(Problem(label, raw, reason, NOT_IDENTITY, "blocked"))
+    if _blocked(out, "phone", raw, text, label, rules):
         return
     check = check_phone(text, out.region)
     if check.e164 is None:
