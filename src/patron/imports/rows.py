@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from types import TracebackType
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.imports.columns import ColumnPlan
 from patron.imports.csvfile import CsvText, count_undecodable, rows
+from patron.process import process_context
 from patron.profiles.record import PreparedRecord, Problem, prepare_record, serialise_new_row
 from patron.quality.emails import shared_checker
 from patron.quality.sources import FLAG
@@ -158,11 +158,7 @@ class _ReadAhead:
     """Processes that each read every n-th batch and send it, in order, through a pipe."""
 
     def __init__(self, reader: RowReader, csv_text: CsvText, batch_size: int, workers: int) -> None:
-        # fork starts a process in ~10 ms with everything imported and the CSV already in
-        # memory; spawn re-imports it all (~0.6 s). Forking a process that has other threads
-        # (`patron serve` runs the worker in one) can copy a lock another thread holds.
-        forkable = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("fork" if forkable else "spawn")
+        self.context = process_context()  # fork also brings the CSV along already in memory
         self.args = (reader, csv_text, batch_size, workers)
         self.pipes: list[Pipe] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []

@@ -1,23 +1,27 @@
 """The quality report: how complete, valid, unique and fresh the profiles are, with one score.
 
-Everything is counted in SQL: one scan of `profiles` per half of the fields, the two halves on
-two connections at once (each database works on its own core), plus index-only counts for
-flags, duplicates and stale contacts. See bench/quality.py for the time over 1,000,000 profiles.
+Everything is counted in SQL: one scan of `profiles` per half of the fields, the two halves at
+once (on SQLite the first in a helper process), the flag and stale counts riding along the
+second; duplicates and sources are counted from indexes meanwhile. See bench/quality.py for
+the time over 1,000,000 profiles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, case, func, select, text
 
 from patron.fields.definitions import STANDARD_FIELDS
+from patron.process import process_context
 from patron.quality import flags as quality_flags
-from patron.storage.engine import transaction
+from patron.quality.activity import is_stale
+from patron.storage.engine import make_engine, transaction
 from patron.storage.schema import fields, identities, merge_candidates, profiles, sources
-from patron.storage.traits import json_path
+from patron.storage.traits import trait_text
 
 # Fields the pipeline checks, and the codes that make a value wrong or risky.
 CHECKED_FIELDS = ("email", "phone", "country", "timezone", "locale")
@@ -26,26 +30,32 @@ COMPUTED_FIELDS = ("active", "last_activity_at", "phone_type")
 # The contact fields whose completeness counts in the score.
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "company", "country")
 WEIGHTS = {"validity": 0.35, "completeness": 0.25, "uniqueness": 0.2, "freshness": 0.2}
-RISKY_WEIGHT = 0.5
-SCAN_CACHE_KIB = 256 * 1024  # a role or disposable address counts half as bad as a wrong one
+RISKY_WEIGHT = 0.5  # a role or disposable address counts half as bad as a wrong one
+SCAN_CACHE_KIB = 256 * 1024
+# Below this many profiles a helper process costs more to start than it saves.
+HELPER_MIN_PROFILES = 100_000
 
 
-def quality_report(engine: Engine) -> dict[str, Any]:
+def quality_report(engine: Engine, *, helper_min_profiles: int = HELPER_MIN_PROFILES) -> dict[str, Any]:
     """The report as `patron quality --json` prints it (see the README for the score's formula)."""
     with transaction(engine, write=False) as conn:
         names = report_fields(conn)
+        large = conn.execute(select(func.count()).select_from(profiles)).scalar_one() >= helper_min_profiles
     first, second = _halves(names)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        # Two scans of the profiles, each on its own connection (and core); the flag and stale
-        # counts ride along the second scan; duplicates and sources use indexes meanwhile.
-        scans = [pool.submit(_scan_on, engine, first, False), pool.submit(_scan_on, engine, second, True)]
-        counts = pool.submit(_counts_on, engine)
-        per_field: dict[str, dict[str, int]] = {}
-        totals: dict[str, Any] = {}
-        for future in scans:
-            fields_part, totals_part = future.result()
-            per_field.update(fields_part)
-            totals.update(totals_part)
+    with ExitStack() as stack:
+        threads = stack.enter_context(ThreadPoolExecutor(max_workers=2))
+        if engine.dialect.name == "sqlite" and large:
+            # Two SQLite scans in one process contend for its allocator lock (4.7 s together,
+            # 2.7 s each alone; bench/quality.py): the first one runs in a helper process.
+            helper = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=process_context()))
+            url = engine.url.render_as_string(hide_password=False)
+            first_scan = helper.submit(_scan_in_helper, url, first)
+        else:
+            first_scan = threads.submit(lambda: _scan_on(engine, first, False)[0])
+        second_scan = threads.submit(_scan_on, engine, second, True)
+        counts = threads.submit(_counts_on, engine)
+        per_field, totals = second_scan.result()
+        per_field.update(first_scan.result())
         totals.update(counts.result())
     return assemble(totals, per_field, names)
 
@@ -79,6 +89,14 @@ def _scan_on(engine: Engine, names: Sequence[str], with_flags: bool) -> tuple[di
             conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the pool's next user
 
 
+def _scan_in_helper(url: str, names: Sequence[str]) -> dict[str, dict[str, int]]:
+    engine = make_engine(url)
+    try:
+        return _scan_on(engine, names, False)[0]
+    finally:
+        engine.dispose()
+
+
 def _counts_on(engine: Engine) -> dict[str, Any]:
     with transaction(engine, write=False) as conn:
         return {
@@ -92,27 +110,23 @@ def scan_profiles(
 ) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
     """One scan of the profiles: {field: {"present", "distinct"}}, and with_flags the profile
     count, flags per field and code, flagged profiles and stale contacts."""
-    postgresql = conn.dialect.name == "postgresql"
-    params: dict[str, Any] = {}
-    inner, outer = [], []
-    for i, name in enumerate(names):
-        params[f"p{i}"] = name if postgresql else json_path(name)
-        inner.append(f"traits ->> :p{i} AS f{i}" if postgresql else f"json_extract(traits, :p{i}) AS f{i}")
-        outer += [f"count(f{i})", f"count(DISTINCT f{i})"]
+    dialect = conn.dialect.name
+    picked = [trait_text(dialect, name).label(f"f{i}") for i, name in enumerate(names)]
     wanted = [(name, code) for name in CHECKED_FIELDS for code in _codes_of(name)] if with_flags else []
     if with_flags:
-        stale = "traits ->> 'active' = 'false'" if postgresql else "json_extract(traits, '$.active') = 0"
-        inner += ["quality AS q", f"CASE WHEN {stale} THEN 1 END AS stale"]
-        outer += ["count(*)", "count(CASE WHEN q != '' THEN 1 END)", "count(stale)"]
-        for i, (name, code) in enumerate(wanted):
-            params[f"t{i}"] = quality_flags.token(name, code)
-            outer.append(f"count(CASE WHEN q LIKE :t{i} THEN 1 END)")
-    if not outer:
+        picked += [profiles.c.quality.label("q"), case((is_stale(), 1)).label("stale")]
+    if not picked:
         return {}, {}
     # Materialised once: each trait is extracted from the JSON once per profile, not once per
     # aggregate (a third less time on SQLite, measured with bench/quality.py).
-    sql = f"WITH v AS MATERIALIZED (SELECT {', '.join(inner)} FROM profiles) SELECT {', '.join(outer)} FROM v"
-    row = conn.execute(text(sql), params).one()
+    scan = select(*picked).cte("v").prefix_with("MATERIALIZED")
+    counted = []
+    for i in range(len(names)):
+        counted += [func.count(scan.c[f"f{i}"]), func.count(scan.c[f"f{i}"].distinct())]
+    if with_flags:
+        counted += [func.count(), func.count(case((scan.c.q != "", 1))), func.count(scan.c.stale)]
+        counted += [func.count(case((scan.c.q.like(quality_flags.token(n, c)), 1))) for n, c in wanted]
+    row = conn.execute(select(*counted).select_from(scan)).one()
     stats = {name: {"present": row[2 * i], "distinct": row[2 * i + 1]} for i, name in enumerate(names)}
     if not with_flags:
         return stats, {}
@@ -126,26 +140,15 @@ def scan_profiles(
     return stats, totals
 
 
-def _trait_text(conn: Connection, name: str) -> Any:
-    if conn.dialect.name == "postgresql":
-        return profiles.c.traits.op("->>")(name)
-    return func.json_extract(profiles.c.traits, json_path(name))
-
-
 def _codes_of(name: str) -> tuple[str, ...]:
     if name == "email":
         return (*EMAIL_CODES, quality_flags.UNDELIVERABLE)
     return (quality_flags.INVALID,)
 
 
-def _is_stale(conn: Connection) -> Any:
-    # SQLite's json_extract gives 0 for false, PostgreSQL's ->> the text 'false'.
-    return _trait_text(conn, "active") == ("false" if conn.dialect.name == "postgresql" else 0)
-
-
 def stale_count(conn: Connection) -> int:
     """Profiles whose computed `active` trait is false."""
-    return conn.execute(select(func.count()).select_from(profiles).where(_is_stale(conn))).scalar_one()
+    return conn.execute(select(func.count()).select_from(profiles).where(is_stale())).scalar_one()
 
 
 def exact_duplicates(conn: Connection) -> int:
@@ -198,11 +201,11 @@ def source_counts(conn: Connection) -> dict[str, dict[str, Any]]:
 def assemble(
     totals: dict[str, Any], per_field: dict[str, dict[str, int]], names: Sequence[str]
 ) -> dict[str, Any]:
-    """The report from raw counts (pure: the unit tests check the formula with it)."""
+    """The report from raw counts: shares, the score and its parts (no database)."""
     count = totals["profiles"]
     flags = totals["flags"]
     report_fields: dict[str, dict[str, Any]] = {}
-    checked = wrong = risky = 0
+    checked = wrong = 0
     for name in names:
         stats = per_field.get(name, {"present": 0, "distinct": 0})
         present = stats["present"]

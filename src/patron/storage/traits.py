@@ -23,6 +23,13 @@ def typed_trait(name: str, field_type: str) -> ColumnElement:
     return element.as_string()
 
 
+def trait_text(dialect: str, name: str) -> ColumnElement:
+    """The trait as SQL text (numbers as numbers on SQLite), with no cast: for counting in bulk."""
+    if dialect == "postgresql":
+        return profiles.c.traits.op("->>")(literal(name))
+    return func.json_extract(profiles.c.traits, json_path(name))
+
+
 def has_trait(dialect: str, name: str) -> ColumnElement[bool]:
     """True for profiles where the trait is present."""
     if dialect == "postgresql":
