@@ -17,9 +17,11 @@ from patron.cli_support import (
     require_schema,
 )
 from patron.quality import service
+from patron.quality.activity import refresh_activity
 from patron.quality.sources import list_sources, set_policy
 from patron.quality.standards import FIELD_ALIAS, VALUE, add_rules, list_rules, load_standards
 from patron.storage.engine import transaction
+from patron.storage.types import utcnow
 
 quality_app = typer.Typer(
     help="Data quality: the report (default), stale contacts, profiling, policies, standardisation.",
@@ -78,7 +80,10 @@ def stale(
     engine = open_engine(settings)
     with errors_reported(as_json):
         require_schema(engine, as_json)
-        listed = service.stale_contacts(engine, settings, limit=limit)
+        with transaction(engine) as conn:
+            refresh_activity(conn, now=utcnow(), window_days=settings.quality_stale_after_days)
+        with transaction(engine, write=False) as conn:
+            listed = service.stale_contacts(conn, settings, limit=limit)
     emit(listed, as_json, lambda: _print_stale(listed))
 
 

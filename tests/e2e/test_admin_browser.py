@@ -142,6 +142,9 @@ def test_data_quality_shows_the_score_its_trend_and_what_is_wrong(page: object, 
     assert trend.locator("circle").count() >= 4
     flagged = page.locator("svg[aria-label='Flagged values']").text_content() or ""
     assert "email typos" in flagged and "invalid phones" in flagged
+    page.get_by_role("button", name="Refresh and snapshot now").click()
+    page.wait_for_url("**/admin/quality")
+    assert float(page.get_by_test_id("score").inner_text()) == score  # nothing changed since
     fields = page.locator("section", has=page.get_by_role("heading", name="Fields")).inner_text()
     assert "email" in fields and "industry" in fields
     page.get_by_role("link", name="value profiling").click()

@@ -93,7 +93,8 @@ def test_a_source_policy_rejects_or_fixes(api: TestClient) -> None:
 def test_the_report_matches_a_hand_count(db: Database, api: TestClient) -> None:
     for person in FIXTURE:
         upsert(api, person)
-    report = api.get("/api/v1/quality").json()
+    report = api.post("/api/v1/quality/snapshots").json()
+    assert api.get("/api/v1/quality").json() == report
     assert report["profiles"] == 7
     assert report["emails"] == {"invalid": 1, "typo": 1, "role": 1, "disposable": 1, "undeliverable": 0}
     assert report["phones"] == {"invalid": 1}
@@ -137,6 +138,8 @@ def test_stale_contacts_come_from_activity(db: Database, api: TestClient, app_cl
     upsert(api, {"email": "quiet@example.org"})
     with transaction(db.engine) as conn:
         process_chunk(conn, rules=rules_from(db.settings), default_region="US")
+    assert api.get("/api/v1/quality/stale").json()["stale"] == 0  # as of the last refresh: none yet
+    assert api.post("/api/v1/quality/snapshots").json()["stale"] == 1
     stale = api.get("/api/v1/quality/stale").json()
     assert stale["stale"] == 1 and stale["window_days"] == 180
     (row,) = stale["data"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from patron.config import Settings
 from patron.quality import service
 from patron.quality.snapshots import trend
 from patron.quality.standards import list_rules, load_standards
@@ -23,13 +27,26 @@ async def quality_page(
     request: Request, session: AdminSession, engine: EngineDep, settings: SettingsDep
 ) -> Response:
     """The quality report: score and its trend, fields, flagged values, duplicates, stale, sources."""
-    report = await run_in_threadpool(service.refresh_and_report, engine, settings)
+    context = await run_in_threadpool(_report_context, engine, settings)
+    return page(request, "quality.html", context)
+
+
+@router.post("/quality")
+async def recompute(session: CsrfSession, engine: EngineDep, settings: SettingsDep) -> Response:
+    """Refresh stale contacts and take today's snapshot now, instead of at the worker's next hour."""
+    await run_in_threadpool(service.refresh_and_report, engine, settings)
+    return RedirectResponse("/admin/quality", status_code=303)
+
+
+def _report_context(engine: Engine, settings: Settings) -> dict[str, Any]:
+    report = service.report(engine, settings)
     with transaction(engine, write=False) as conn:
         points = trend(conn, days=90)
     emails = report["emails"]
-    context = {
+    return {
         "active": "quality",
         "report": report,
+        "last_snapshot": points[-1][0] if points else None,
         "trend_chart": line_chart(
             [(day.strftime("%m-%d"), round(values["score"], 1)) for day, values in points],
             title="Quality score by day",
@@ -46,13 +63,12 @@ async def quality_page(
             title="Flagged values",
         ),
     }
-    return page(request, "quality.html", context)
 
 
 @router.get("/quality/stale", response_class=HTMLResponse)
-def stale_page(request: Request, session: AdminSession, engine: EngineDep, settings: SettingsDep) -> Response:
+def stale_page(request: Request, session: AdminSession, conn: ReadDB, settings: SettingsDep) -> Response:
     """Stale contacts, longest silent first."""
-    listed = service.stale_contacts(engine, settings, limit=200)
+    listed = service.stale_contacts(conn, settings, limit=200)
     return page(request, "quality_stale.html", {"active": "quality", "listed": listed})
 
 

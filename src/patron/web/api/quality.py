@@ -35,7 +35,14 @@ class RuleIn(BaseModel):
 
 @router.get("/quality")
 async def quality(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
-    """The quality report (the object `patron quality --json` prints); also today's snapshot."""
+    """The quality report (the object `patron quality --json` prints); stale contacts as of the
+    last refresh (hourly, by the worker)."""
+    return await run_in_threadpool(service.report, engine, settings)
+
+
+@router.post("/quality/snapshots")
+async def take_snapshot(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Refresh active/stale contacts, compute the report now and keep it as today's snapshot."""
     return await run_in_threadpool(service.refresh_and_report, engine, settings)
 
 
@@ -47,10 +54,10 @@ def quality_snapshots(conn: ReadDB, days: Annotated[int, Query(ge=1, le=3650)] =
 
 @router.get("/quality/stale")
 def stale(
-    engine: EngineDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    conn: ReadDB, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> dict[str, Any]:
     """Stale contacts (no event, open or click within the window), longest silent first."""
-    return service.stale_contacts(engine, settings, limit=limit)
+    return service.stale_contacts(conn, settings, limit=limit)
 
 
 @router.get("/quality/profiling")
