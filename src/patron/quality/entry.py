@@ -105,8 +105,6 @@ def clean_traits(
             _email(out, raw, label, rules, policy, deliverability)
         elif name == "phone":
             _phone(out, raw, label, rules, policy)
-        elif name == "country":
-            continue  # settled by _country
         else:
             _typed(out, name, raw, label, field_types, policy, standards)
     return out
@@ -142,19 +140,28 @@ def _country(pending: dict[str, Any], out: Cleaned, prefix: str, policy: str) ->
             out.normalised.append("country")
         return code
     reason = f"{raw.strip()!r} is not a country this knows (use ISO codes like KR or a country's name)"
-    _wrong(out, "country", raw.strip(), f"{prefix}country", reason, quality_flags.INVALID, policy)
+    _wrong(out, "country", raw.strip(), f"{prefix}country", reason, (quality_flags.INVALID,), policy)
     return None
 
 
-def _wrong(out: Cleaned, name: str, kept: Any, label: str, reason: str, code: str, policy: str) -> None:
-    """A value that is not right: the record is refused (policy reject) or it is kept, flagged."""
+def _wrong(
+    out: Cleaned, name: str, kept: Any, label: str, reason: str, codes: tuple[str, ...], policy: str
+) -> None:
+    """A value that is not right: the record is refused (policy reject) or it is kept, flagged.
+
+    A flagged email or phone stays a trait but never matches anyone.
+    """
     if policy == REJECT:
-        out.problems.append(Problem(label, kept, reason, REJECTED, code))
+        out.problems.append(Problem(label, kept, reason, REJECTED, codes[0]))
         return
     out.traits[name] = kept
-    out.flags[name] = (*out.flags.get(name, ()), code)
-    effect = NOT_IDENTITY if name in ("email", "phone") else FLAGGED
-    out.problems.append(Problem(label, kept, reason, effect, code))
+    out.flags[name] = codes
+    if name in ("email", "phone"):
+        out.problems.append(
+            Problem(label, kept, f"{reason}; kept, not used to match", NOT_IDENTITY, codes[0])
+        )
+    else:
+        out.problems.append(Problem(label, kept, reason, FLAGGED, codes[0]))
 
 
 def _blocked(out: Cleaned, name: str, raw: Any, text: str, label: str, rules: IdentityRules) -> bool:
@@ -180,9 +187,8 @@ def _email(
         return
     check = check_email(text)
     if check.address is None:
-        _wrong(
-            out, "email", text, label, check.error or "not an email address", quality_flags.INVALID, policy
-        )
+        reason = check.error or "not an email address"
+        _wrong(out, "email", text, label, reason, (quality_flags.INVALID,), policy)
         return
     address = check.address
     if check.suggestion and policy == FIX:
@@ -200,19 +206,12 @@ def _email(
             quality_flags.ROLE: "is a role address (no one person reads it)",
             quality_flags.DISPOSABLE: "is a disposable (throw-away) mailbox",
         }
-        reason = f"{address!r} " + " and ".join(says.get(code, code) for code in wrong)
-        if policy == REJECT:
-            out.problems.append(Problem(label, address, reason, REJECTED, wrong[0]))
-            return
-        out.traits["email"] = address
-        out.flags["email"] = tuple(wrong)
-        out.problems.append(
-            Problem(label, address, f"{reason}; kept, not used to match", NOT_IDENTITY, wrong[0])
-        )
+        reason = f"{address!r} " + " and ".join(says[code] for code in wrong)
+        _wrong(out, "email", address, label, reason, tuple(wrong), policy)
         return
     if deliverability is not None and deliverability.deliverable(address.rpartition("@")[2]) is False:
         reason = f"{address!r}: its domain has no mail server"
-        _wrong(out, "email", address, label, reason, quality_flags.UNDELIVERABLE, policy)
+        _wrong(out, "email", address, label, reason, (quality_flags.UNDELIVERABLE,), policy)
         return
     out.traits["email"] = address
     if address != text:
@@ -226,7 +225,9 @@ def _phone(out: Cleaned, raw: Any, label: str, rules: IdentityRules, policy: str
         return
     check = check_phone(text, out.region)
     if check.e164 is None:
-        _wrong(out, "phone", text, label, check.error or "not a phone number", quality_flags.INVALID, policy)
+        _wrong(
+            out, "phone", text, label, check.error or "not a phone number", (quality_flags.INVALID,), policy
+        )
         return
     out.traits["phone"] = check.e164
     if check.number_type:
@@ -262,13 +263,13 @@ def _typed(
             value = tidy
         if name == "timezone" and not _is_timezone(value):
             reason = f"{value!r} is not an IANA time zone (e.g. Asia/Seoul)"
-            _wrong(out, name, value, label, reason, quality_flags.INVALID, policy)
+            _wrong(out, name, value, label, reason, (quality_flags.INVALID,), policy)
             return
         if name == "locale":
             locale = _locale(value)
             if locale is None:
                 reason = f"{value!r} is not a language tag (e.g. ko-KR or en)"
-                _wrong(out, name, value, label, reason, quality_flags.INVALID, policy)
+                _wrong(out, name, value, label, reason, (quality_flags.INVALID,), policy)
                 return
             if locale != value:
                 out.normalised.append(name)
