@@ -33,7 +33,7 @@ from patron.profiles import count_profiles, iter_profiles, stats
 from patron.profiles.export import FORMATS, write_csv, write_jsonl
 from patron.quality.service import refresh_and_report
 from patron.quality.snapshots import record_snapshot
-from patron.quality.sources import FIX, set_policy
+from patron.quality.sources import FIX, check_policy, set_policy
 from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document
@@ -262,6 +262,8 @@ def import_csv(
     engine = _engine(settings)
     with _errors_reported(as_json):
         _require_schema(engine, as_json)
+        if policy is not None:
+            check_policy(policy)  # before the progress bar starts
         summary = _run_import(
             engine,
             settings,

@@ -15,6 +15,7 @@ from patron.cli_support import (
     open_engine,
     out,
     require_schema,
+    working,
 )
 from patron.quality import service
 from patron.quality.activity import refresh_activity
@@ -42,11 +43,15 @@ def quality(
     engine = open_engine(settings)
     with errors_reported(as_json):
         require_schema(engine, as_json)
-        report = service.refresh_and_report(engine, settings, snapshot=snapshot)
+        with working("Refreshing stale contacts and computing the quality report…", as_json):
+            report = service.refresh_and_report(engine, settings, snapshot=snapshot)
     emit(report, as_json, lambda: _print_report(report))
 
 
 def _print_report(report: dict[str, Any]) -> None:
+    if not report["profiles"]:
+        out.print("No profiles yet: import some with `patron import FILE --source NAME` or `patron demo`.")
+        return
     parts = ", ".join(f"{name} {value:.0%}" for name, value in report["score_parts"].items())
     out.print(
         f"[bold]Quality score {report['score']}[/] of 100 over {report['profiles']:,} profiles ({parts})"
@@ -80,7 +85,7 @@ def stale(
     engine = open_engine(settings)
     with errors_reported(as_json):
         require_schema(engine, as_json)
-        with transaction(engine) as conn:
+        with working("Refreshing stale contacts…", as_json), transaction(engine) as conn:
             refresh_activity(conn, now=utcnow(), window_days=settings.quality_stale_after_days)
         with transaction(engine, write=False) as conn:
             listed = service.stale_contacts(conn, settings, limit=limit)
@@ -201,12 +206,17 @@ def standardise(
     engine = open_engine()
     with errors_reported(as_json):
         require_schema(engine, as_json)
-        with transaction(engine, write=apply) as conn:
-            result = service.reapply(conn, load_standards(conn), apply=apply)
+        verb = "Applying" if apply else "Previewing"
+        with working(f"{verb} the standardisation rules on stored profiles…", as_json):
+            with transaction(engine, write=apply) as conn:
+                result = service.reapply(conn, load_standards(conn), apply=apply)
     emit(result, as_json, lambda: _print_reapply(result))
 
 
 def _print_reapply(result: dict[str, Any]) -> None:
+    if not result["profiles"]:
+        out.print("Nothing to change: the stored profiles already follow the rules.")
+        return
     verb = "changed" if result["applied"] else "would change"
     out.print(f"[bold]{result['profiles']:,}[/] profiles {verb}:")
     for rule, count in result["changes"].items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -87,3 +87,8 @@ def progress_bar(disabled: bool) -> Progress:
         disable=disabled,
         transient=False,
     )
+
+
+def working(message: str, quiet: bool) -> AbstractContextManager[object]:
+    """A spinner on stderr while one long step runs that has no count to show (off for --json)."""
+    return nullcontext() if quiet else err.status(message)

@@ -226,7 +226,7 @@ def _hydrate(conn: Connection, rows: Sequence[Any]) -> list[Profile]:
             found[row.id],
             row.created_at,
             row.updated_at,
-            quality_flags.decode(getattr(row, "quality", "")),
+            quality_flags.decode(row.quality),
         )
         for row in rows
     ]

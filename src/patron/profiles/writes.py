@@ -377,10 +377,11 @@ def _apply(state: _ProfileState, record: PreparedRecord, stamp: str) -> bool:
             state.traits[name] = value
             state.provenance[name] = {"source": record.source, "at": stamp}
             changed = True
-    flags = quality_flags.replace_fields(state.flags, record.traits, record.flags)
-    if flags != state.flags:
-        state.flags = flags
-        changed = True
+    if state.flags or record.flags:  # most profiles and records have none: skip the merge
+        flags = quality_flags.replace_fields(state.flags, record.traits, record.flags)
+        if flags != state.flags:
+            state.flags = flags
+            changed = True
     state.changed = state.changed or changed
     return changed
 
