@@ -26,6 +26,7 @@ from scratch import scratch_postgres
 
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.profiles.record import prepare_record
+from patron.quality.entry import EntryRules
 from patron.quality.report import quality_report
 from patron.quality.standards import DEFAULT_ALIASES, DEFAULT_VALUES, Standards, fold_field, fold_value
 from patron.storage.engine import make_engine
@@ -92,9 +93,11 @@ def mixed_records(count: int, seed: int = 20261201) -> list[dict[str, str]]:
     return records
 
 
-STANDARDS = Standards(
-    {fold_field(alias): name for alias, name in DEFAULT_ALIASES.items()},
-    {name: {fold_value(k): v for k, v in values.items()} for name, values in DEFAULT_VALUES.items()},
+ENTRY = EntryRules(
+    standards=Standards(
+        {fold_field(alias): name for alias, name in DEFAULT_ALIASES.items()},
+        {name: {fold_value(k): v for k, v in values.items()} for name, values in DEFAULT_VALUES.items()},
+    )
 )
 
 
@@ -102,9 +105,7 @@ def validate(records: list[dict[str, str]]) -> int:
     """Prepare every record as an import does; returns how many were flagged."""
     flagged = 0
     for traits in records:
-        record = prepare_record(
-            traits, source="bench", field_types=TYPES, default_region="KR", standards=STANDARDS
-        )
+        record = prepare_record(traits, source="bench", field_types=TYPES, default_region="KR", entry=ENTRY)
         flagged += bool(record.flags)
     return flagged
 

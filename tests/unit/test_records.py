@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
+
 from patron.profiles import display_name, prepare_record, split_name
 from patron.profiles.record import DROPPED, NOT_IDENTITY, REFUSED_IDENTITY
-from patron.quality.emails import DeliverabilityChecker
+from patron.quality.emails import DeliverabilityChecker, shared_checker
+from patron.quality.entry import EntryRules
 
 TYPES = {"email": "string", "phone": "string", "birthday": "date", "lifetime_value": "number"}
 
@@ -86,10 +89,15 @@ def test_the_optional_dns_check_flags_domains_without_mail_servers() -> None:
         source="crm",
         field_types={},
         default_region="KR",
-        deliverability=checker,
+        entry=EntryRules(deliverability=checker),
     )
     assert record.flags == {"email": ("undeliverable",)}
     assert [i.kind for i in record.identities] == ["phone"]
     fine = prepare_record({"email": "kim@naver.com"}, source="crm", field_types={}, default_region="KR",
-                          deliverability=checker)  # fmt: skip
+                          entry=EntryRules(deliverability=checker))  # fmt: skip
     assert fine.flags == {} and fine.identities[0].value == "kim@naver.com"
+
+
+def test_a_dns_checker_sent_to_a_read_ahead_process_is_that_process_s_own() -> None:
+    checker = shared_checker(1.5)
+    assert pickle.loads(pickle.dumps(EntryRules(deliverability=checker))).deliverability is checker

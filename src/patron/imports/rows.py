@@ -23,9 +23,7 @@ from patron.imports.columns import ColumnPlan
 from patron.imports.csvfile import CsvText, count_undecodable, rows
 from patron.process import process_context
 from patron.profiles.record import PreparedRecord, Problem, prepare_record, serialise_new_row
-from patron.quality.emails import shared_checker
-from patron.quality.sources import FLAG
-from patron.quality.standards import NO_STANDARDS, Standards
+from patron.quality.entry import DEFAULT_ENTRY, EntryRules
 
 # (line number, the row's cells, the prepared record or why the row was refused). The cells
 # are kept only where the rejects file needs them (refused or flagged rows), else [].
@@ -45,10 +43,7 @@ class RowReader:
     stamp: str  # provenance time of the whole import
     check_bytes: bool = False
     rules: IdentityRules = DEFAULT_RULES
-    policy: str = FLAG
-    standards: Standards = NO_STANDARDS
-    # When set, email domains are checked in DNS (each once per process) with this timeout.
-    dns_timeout_s: float | None = None
+    entry: EntryRules = DEFAULT_ENTRY
 
     def read(self, line: int, row: list[str]) -> PreparedRecord | str:
         """A prepared record, or the reason the row cannot be imported."""
@@ -79,9 +74,7 @@ class RowReader:
             default_region=self.default_region,
             field_prefix="",
             rules=self.rules,
-            policy=self.policy,
-            standards=self.standards,
-            deliverability=shared_checker(self.dns_timeout_s) if self.dns_timeout_s else None,
+            entry=self.entry,
         )
         if record.problems:
             record.problems = [self._name_column(p, identity_columns) for p in record.problems]

@@ -35,8 +35,8 @@ from patron.profiles.record import (
 from patron.profiles.record import FLAGGED as FLAGGED_VALUE
 from patron.profiles.record import REJECTED as REJECTED_VALUE
 from patron.profiles.writes import provenance_stamp, upsert_records
-from patron.quality.sources import FLAG, check_policy, policy_for
-from patron.quality.standards import load_standards
+from patron.quality.entry import entry_rules
+from patron.quality.sources import FLAG
 from patron.storage.engine import bulk_connection, transaction, writer_lock
 from patron.storage.types import utcnow
 
@@ -220,9 +220,8 @@ def run_import(
     issues = IssueWriter(issues_stream, plan.header) if issues_stream is not None else None
     with transaction(engine, write=False) as conn:
         types = field_types(conn)
-        policy = check_policy(policy) if policy else policy_for(conn, source)
-        standards = load_standards(conn)
-    summary.policy = policy
+        entry = entry_rules(conn, source, policy=policy, dns_timeout_s=dns_timeout_s)
+    summary.policy = entry.policy
     stamp = provenance_stamp(utcnow())
     reader = RowReader(
         plan,
@@ -232,9 +231,7 @@ def run_import(
         stamp,
         check_bytes=csv_text.has_undecodable,
         rules=rules,
-        policy=policy,
-        standards=standards,
-        dns_timeout_s=dns_timeout_s,
+        entry=entry,
     )
     total = csv_text.estimated_rows
     workers = worker_count(total, min_rows=parallel_min_rows)

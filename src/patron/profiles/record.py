@@ -17,8 +17,9 @@ from patron.identity.normalise import Identity, IdentityError, normalise
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.profiles.provenance import encode_one_write
 from patron.quality import flags as quality_flags
-from patron.quality.emails import DeliverabilityChecker, check_email, fold_email
+from patron.quality.emails import check_email, fold_email
 from patron.quality.entry import (
+    DEFAULT_ENTRY,
     DROPPED,
     FIXED,
     FLAGGED,
@@ -26,12 +27,11 @@ from patron.quality.entry import (
     NOT_IDENTITY,
     REFUSED_IDENTITY,
     REJECTED,
+    EntryRules,
     Problem,
     clean_traits,
 )
 from patron.quality.names import split_full_name
-from patron.quality.sources import FLAG
-from patron.quality.standards import NO_STANDARDS, Standards
 from patron.storage.bulk import driver_json
 
 __all__ = [
@@ -198,9 +198,7 @@ def prepare_record(
     default_region: str | None,
     field_prefix: str = "traits.",
     rules: IdentityRules = DEFAULT_RULES,
-    policy: str = FLAG,
-    standards: Standards = NO_STANDARDS,
-    deliverability: DeliverabilityChecker | None = None,
+    entry: EntryRules = DEFAULT_ENTRY,
 ) -> PreparedRecord:
     """Validate and normalise one record; never raises for bad values, records problems instead."""
     cleaned = clean_traits(
@@ -209,9 +207,7 @@ def prepare_record(
         default_region=default_region,
         field_prefix=field_prefix,
         rules=rules,
-        policy=policy,
-        standards=standards,
-        deliverability=deliverability,
+        entry=entry,
     )
     record = PreparedRecord(
         source,

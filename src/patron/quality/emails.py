@@ -148,6 +148,10 @@ class DeliverabilityChecker:
         self._lock = threading.Lock()
         self._resolver: Any = None
 
+    def __reduce__(self) -> tuple[Any, tuple[float]]:
+        """Sent to another process, it becomes that process's shared checker (locks do not travel)."""
+        return shared_checker, (self.timeout_s,)
+
     def deliverable(self, domain: str) -> bool | None:
         """Whether `domain` can receive mail; None when DNS gave no answer in time (unknown)."""
         key = domain.strip().lower().rstrip(".")

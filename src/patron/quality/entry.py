@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Connection
+
 from patron.fields.definitions import is_field_name
 from patron.fields.types import coerce, infer_type
 from patron.identity.normalise import Identity
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.quality import flags as quality_flags
 from patron.quality.countries import country_code
-from patron.quality.emails import DeliverabilityChecker, check_email
+from patron.quality.emails import DeliverabilityChecker, check_email, shared_checker
 from patron.quality.names import split_full_name, tidy_name
 from patron.quality.phones import check_phone
-from patron.quality.sources import FIX, FLAG, REJECT
-from patron.quality.standards import NO_STANDARDS, Standards
+from patron.quality.sources import FIX, FLAG, REJECT, check_policy, policy_for
+from patron.quality.standards import NO_STANDARDS, Standards, load_standards
 
 # Problem effects: what happened to the value.
 DROPPED = "dropped"  # not stored (wrong type, bad name)
@@ -74,6 +76,28 @@ class Cleaned:
     region: str | None = None  # the record's country, or the default region: how phones are read
 
 
+@dataclass(frozen=True, slots=True)
+class EntryRules:
+    """How one source's values are treated at entry: its policy, the standardisation rules, and
+    the DNS check of email domains when it is on."""
+
+    policy: str = FLAG
+    standards: Standards = NO_STANDARDS
+    deliverability: DeliverabilityChecker | None = None
+
+
+DEFAULT_ENTRY = EntryRules()
+
+
+def entry_rules(
+    conn: Connection, source: str, *, policy: str | None = None, dns_timeout_s: float | None = None
+) -> EntryRules:
+    """The rules for `source`: its stored policy (or `policy`), the stored standardisation rules."""
+    chosen = check_policy(policy) if policy else policy_for(conn, source)
+    checker = shared_checker(dns_timeout_s) if dns_timeout_s else None
+    return EntryRules(chosen, load_standards(conn), checker)
+
+
 def clean_traits(
     raw_traits: Mapping[str, Any],
     *,
@@ -81,14 +105,10 @@ def clean_traits(
     default_region: str | None,
     field_prefix: str = "traits.",
     rules: IdentityRules = DEFAULT_RULES,
-    policy: str = FLAG,
-    standards: Standards = NO_STANDARDS,
-    deliverability: DeliverabilityChecker | None = None,
+    entry: EntryRules = DEFAULT_ENTRY,
 ) -> Cleaned:
-    """Validate and normalise one record's traits; never raises for bad values.
-
-    With `deliverability`, an email whose domain has no mail server is flagged undeliverable.
-    """
+    """Validate and normalise one record's traits; never raises for bad values."""
+    policy, standards, deliverability = entry.policy, entry.standards, entry.deliverability
     out = Cleaned()
     pending = {k: v for k, v in raw_traits.items() if not _is_blank(v)}
     if standards.aliases:

@@ -19,8 +19,7 @@ from patron.identity.normalise import Identity
 from patron.identity.rules import IdentityRules
 from patron.profiles.record import DROPPED, PreparedRecord, prepare_record
 from patron.profiles.writes import find_owners, record_candidates, upsert_records
-from patron.quality.sources import policy_for
-from patron.quality.standards import Standards, load_standards
+from patron.quality.entry import EntryRules, entry_rules
 from patron.storage.bulk import driver_datetime, driver_json, insert_many
 from patron.storage.schema import event_intake, events
 from patron.storage.types import utcnow
@@ -70,18 +69,15 @@ def process_chunk(
     if not rows:
         return Processed(0, 0, 0)
     types = field_types(conn)
-    standards = load_standards(conn)
-    policies: dict[str, str] = {}
+    entries: dict[str, EntryRules] = {}
     tallies: dict[str, ViolationTally] = {}
     known_user_ids = _known_user_ids(conn, [m["previousId"] for _, _, m in rows if m["type"] == "alias"])
     records: list[PreparedRecord] = []
     placed: list[int] = []  # index into records for each row, or -1 for no profile
     for _, source, message in rows:
         tally = tallies.setdefault(source, ViolationTally())
-        if source not in policies:
-            policies[source] = policy_for(conn, source)
-        quality = (policies[source], standards)
-        record = _record(message, source, types, default_region, rules, tally, known_user_ids, quality)
+        entry = entries.get(source) or entries.setdefault(source, entry_rules(conn, source))
+        record = _record(message, source, types, default_region, rules, tally, known_user_ids, entry)
         placed.append(len(records) if record is not None else -1)
         if record is not None:
             records.append(record)
@@ -120,7 +116,7 @@ def _record(
     rules: IdentityRules,
     tally: ViolationTally,
     known_user_ids: set[str],
-    quality: tuple[str, Standards],
+    entry: EntryRules,
 ) -> PreparedRecord | None:
     ids: list[tuple[str, Any]] = []
     if "userId" in message:
@@ -140,7 +136,6 @@ def _record(
             if isinstance(context_traits, dict)
             else {}
         )
-    policy, standards = quality
     record = prepare_record(
         traits,
         ids,
@@ -148,8 +143,7 @@ def _record(
         field_types=types,
         default_region=default_region,
         rules=rules,
-        policy=policy,
-        standards=standards,
+        entry=entry,
     )
     for problem in record.problems:
         if problem.effect == DROPPED:

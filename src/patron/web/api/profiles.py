@@ -12,9 +12,7 @@ from patron.errors import ConcurrentWrite, Invalid
 from patron.fields import field_types
 from patron.identity import IdentityError, IdentityRules, check_source_name
 from patron.profiles.record import DROPPED, REFUSED_IDENTITY, REJECTED, PreparedRecord, prepare_record
-from patron.quality.emails import shared_checker
-from patron.quality.sources import policy_for
-from patron.quality.standards import load_standards
+from patron.quality.entry import entry_rules
 from patron.storage.engine import transaction
 from patron.web.api.schemas import ProfileIn, ProfileList, ProfileOut, ProfilePatch, UpsertOut
 from patron.web.deps import EngineDep, ReadDB, RulesDep, SettingsDep, WriteDB
@@ -42,9 +40,7 @@ def _prepare(
         field_types=field_types(conn),
         default_region=region,
         rules=rules,
-        policy=policy_for(conn, body.source),
-        standards=load_standards(conn),
-        deliverability=shared_checker(dns_timeout) if dns_timeout else None,
+        entry=entry_rules(conn, body.source, dns_timeout_s=dns_timeout),
     )
     refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY, REJECTED)]
     if refused:
