@@ -73,7 +73,7 @@ def _standardised(
 ) -> dict[str, Any] | None:
     """The profile's traits after the rules, or None when they change nothing."""
     before = dict(traits)
-    for alias, name in _renamed(traits, standards):
+    for alias, name in standards.rename(traits):
         _note(result, profile_id, f"field {alias} -> {name}", alias, name, before.get(alias))
     for name in standards.values:
         value = traits.get(name)
@@ -82,18 +82,6 @@ def _standardised(
             traits[name] = mapped
             _note(result, profile_id, f"{name}: {value!r} -> {mapped!r}", name, name, value, mapped)
     return traits if traits != before else None
-
-
-def _renamed(traits: dict[str, Any], standards: Standards) -> list[tuple[str, str]]:
-    present = [name for name in traits if name in standards.aliases]
-    moved = []
-    for alias in present:
-        target = standards.aliases[alias]
-        value = traits.pop(alias)
-        if target not in traits:
-            traits[target] = value
-        moved.append((alias, target))
-    return moved
 
 
 def _note(

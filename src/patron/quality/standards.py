@@ -101,20 +101,19 @@ class Standards:
         return bool(self.aliases or self.values)
 
     def rename(self, traits: dict[str, Any]) -> list[tuple[str, str]]:
-        """Move alias fields to their canonical names in place; returns (alias, field) moved.
+        """Move alias fields to their canonical names in place; returns every (alias, field) taken out.
 
         A value already given under the canonical name wins over its aliases.
         """
-        moved: list[tuple[str, str]] = []
+        taken: list[tuple[str, str]] = []
         for name in list(traits):
             target = self.aliases.get(fold_field(name))
             if target is None or target == name:
                 continue
             value = traits.pop(name)
-            if target not in traits:
-                traits[target] = value
-                moved.append((name, target))
-        return moved
+            traits.setdefault(target, value)
+            taken.append((name, target))
+        return taken
 
     def map_value(self, name: str, value: Any) -> Any:
         """The standard form of a text value of field `name` (the value itself when none)."""
