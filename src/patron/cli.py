@@ -17,14 +17,18 @@ from sqlalchemy import Connection, Engine
 
 from patron import accounts, fields, instance
 from patron.cli_quality import quality_app
-from patron.cli_support import JsonOption, err, out
-from patron.cli_support import emit as _emit
-from patron.cli_support import errors_reported as _errors_reported
-from patron.cli_support import fail as _fail
-from patron.cli_support import load_settings as _settings
-from patron.cli_support import open_engine as _engine
-from patron.cli_support import progress_bar as _progress
-from patron.cli_support import require_schema as _require_schema
+from patron.cli_support import (
+    JsonOption,
+    emit,
+    err,
+    errors_reported,
+    fail,
+    load_settings,
+    open_engine,
+    out,
+    progress_bar,
+    require_schema,
+)
 from patron.config import Settings
 from patron.errors import Invalid, NotFound
 from patron.identity import rules_from
@@ -59,8 +63,8 @@ def init(
     ] = instance.DEFAULT_ADMIN_EMAIL,
 ) -> None:
     """Create or upgrade the schema; on the first run create the admin user, an admin key and a write key."""
-    with _errors_reported(as_json):
-        result = instance.initialise(_engine(), admin_email=admin_email)
+    with errors_reported(as_json):
+        result = instance.initialise(open_engine(), admin_email=admin_email)
 
     def human() -> None:
         out.print(f"Schema at revision [bold]{result.schema}[/] (was {result.schema_before or 'empty'}).")
@@ -77,7 +81,7 @@ def init(
                 "New keys: `patron apikey create`; new password: `patron user password EMAIL`."
             )
 
-    _emit(result.as_dict(), as_json, human)
+    emit(result.as_dict(), as_json, human)
 
 
 @apikey_app.command("create")
@@ -88,12 +92,12 @@ def apikey_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; it is printed once."""
-    engine = _engine()
-    with _errors_reported(as_json):
-        _require_schema(engine, as_json)
+    engine = open_engine()
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
         with transaction(engine) as conn:
             key, stored = accounts.create_api_key(conn, scope, name=name, tracking_mode=mode)
-    _emit(
+    emit(
         {
             "key": key,
             "scope": stored.scope,
@@ -110,9 +114,9 @@ def apikey_create(
 @apikey_app.command("list")
 def apikey_list(as_json: JsonOption = False) -> None:
     """List live API keys (without their secrets)."""
-    engine = _engine()
-    with _errors_reported(as_json):
-        _require_schema(engine, as_json)
+    engine = open_engine()
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
         with transaction(engine, write=False) as conn:
             keys = accounts.list_api_keys(conn)
     rows = [
@@ -140,17 +144,17 @@ def apikey_list(as_json: JsonOption = False) -> None:
             )
         out.print(table)
 
-    _emit({"data": rows}, as_json, human)
+    emit({"data": rows}, as_json, human)
 
 
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: int, as_json: JsonOption = False) -> None:
     """Revoke an API key by id."""
-    engine = _engine()
-    with _errors_reported(as_json):
+    engine = open_engine()
+    with errors_reported(as_json):
         with transaction(engine) as conn:
             accounts.revoke_api_key(conn, key_id)
-    _emit({"revoked": key_id}, as_json, lambda: out.print(f"Key {key_id} revoked."))
+    emit({"revoked": key_id}, as_json, lambda: out.print(f"Key {key_id} revoked."))
 
 
 @user_app.command("password")
@@ -161,11 +165,11 @@ def user_password(
 ) -> None:
     """Set (or generate) a new password for an admin user."""
     new_password = password or secrets.token_urlsafe(12)
-    engine = _engine()
-    with _errors_reported(as_json):
+    engine = open_engine()
+    with errors_reported(as_json):
         with transaction(engine) as conn:
             user = accounts.set_password(conn, email, new_password)
-    _emit(
+    emit(
         {"email": user.email, "password": new_password},
         as_json,
         lambda: out.print(f"New password for {user.email}: [bold]{new_password}[/]"),
@@ -180,11 +184,11 @@ def user_create(
 ) -> None:
     """Create another admin user."""
     new_password = password or secrets.token_urlsafe(12)
-    engine = _engine()
-    with _errors_reported(as_json):
+    engine = open_engine()
+    with errors_reported(as_json):
         with transaction(engine) as conn:
             user = accounts.create_user(conn, email, new_password)
-    _emit(
+    emit(
         {"email": user.email, "password": new_password},
         as_json,
         lambda: out.print(f"Created {user.email} with password [bold]{new_password}[/]"),
@@ -197,13 +201,13 @@ def plan_load(
     as_json: JsonOption = False,
 ) -> None:
     """Make the tracking plan say what a YAML file (kept in Git) says."""
-    engine = _engine()
-    with _errors_reported(as_json):
-        _require_schema(engine, as_json)
+    engine = open_engine()
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
         document = load_yaml(file.read_text(encoding="utf-8"))
         with transaction(engine) as conn:
             applied = apply_plan(conn, document)
-    _emit(
+    emit(
         applied.as_dict(),
         as_json,
         lambda: out.print(
@@ -225,10 +229,10 @@ def plan_export(
     """The tracking plan and data dictionary as YAML (to keep in Git), CSV or Markdown."""
     writers = {"yaml": None, "csv": export_csv, "markdown": export_markdown}
     if format_ not in writers:
-        _fail(Invalid(f"--format must be one of {', '.join(writers)}", field="format"), False, code=2)
-    engine = _engine()
-    with _errors_reported(False):
-        _require_schema(engine, False)
+        fail(Invalid(f"--format must be one of {', '.join(writers)}", field="format"), False, code=2)
+    engine = open_engine()
+    with errors_reported(False):
+        require_schema(engine, False)
         with transaction(engine, write=False) as conn:
             document = plan_document(conn)
     text = dump_yaml(document) if format_ == "yaml" else writers[format_](document.events, document.traits)
@@ -258,10 +262,10 @@ def import_csv(
     as_json: JsonOption = False,
 ) -> None:
     """Import contacts from a CSV: rows upserted by identity, problem rows explained in a rejects file."""
-    settings = _settings()
-    engine = _engine(settings)
-    with _errors_reported(as_json):
-        _require_schema(engine, as_json)
+    settings = load_settings()
+    engine = open_engine(settings)
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
         if policy is not None:
             check_policy(policy)  # before the progress bar starts
         summary = _run_import(
@@ -281,7 +285,7 @@ def import_csv(
             issues_path.write_text(summary.issues_text, encoding="utf-8-sig")
             summary.summary.rejects_file = str(issues_path)
     result = summary.summary
-    _emit(result.as_dict(), as_json, lambda: _print_import(result))
+    emit(result.as_dict(), as_json, lambda: _print_import(result))
 
 
 class _ImportRun:
@@ -306,7 +310,7 @@ def _run_import(
     policy: str | None = None,
 ) -> _ImportRun:
     issues = io.StringIO()
-    with _progress(quiet) as progress:
+    with progress_bar(quiet) as progress:
         task = progress.add_task(f"Importing {label}", total=None)
 
         def on_batch(conn: Connection, summary: ImportSummary, total: int) -> None:
@@ -364,16 +368,16 @@ def export(
 ) -> None:
     """Export every profile: jsonl (one profile object per line) or csv."""
     if format_ not in FORMATS:
-        _fail(Invalid(f"--format must be one of {', '.join(FORMATS)}", field="format"), False, code=2)
-    engine = _engine()
-    with _errors_reported(False):
-        _require_schema(engine, False)
+        fail(Invalid(f"--format must be one of {', '.join(FORMATS)}", field="format"), False, code=2)
+    engine = open_engine()
+    with errors_reported(False):
+        require_schema(engine, False)
         with transaction(engine, write=False) as conn:
             total = count_profiles(conn)
             custom = [f.name for f in fields.list_fields(conn) if not f.is_standard]
             stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
             try:
-                with _progress(output is None) as progress:
+                with progress_bar(output is None) as progress:
                     task = progress.add_task("Exporting", total=total)
 
                     def tick() -> None:
@@ -404,10 +408,10 @@ def serve(
 
     from patron.web.app import create_app
 
-    settings = _settings()
-    engine = _engine(settings)
-    with _errors_reported(False):
-        _require_schema(engine, False)
+    settings = load_settings()
+    engine = open_engine(settings)
+    with errors_reported(False):
+        require_schema(engine, False)
     err.print(
         f"Patron admin: [bold]http://{host}:{port}/admin/[/]  API: http://{host}:{port}/docs"
         + ("" if no_worker else "  (worker running in-process)")
@@ -433,10 +437,10 @@ def worker(
     from patron.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings()
-    engine = _engine(settings)
-    with _errors_reported(as_json):
-        _require_schema(engine, as_json)
+    settings = load_settings()
+    engine = open_engine(settings)
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -445,7 +449,7 @@ def worker(
         err.print(f"Worker [bold]{runner.name}[/] started" + (" (burst)" if burst else ""))
     started = time.perf_counter()
     ran = runner.run(stop, burst=burst)
-    _emit(
+    emit(
         {"worker": runner.name, "jobs": ran, "seconds": round(time.perf_counter() - started, 3)},
         as_json,
         lambda: err.print(f"Worker stopped after {ran} job(s)."),
@@ -464,11 +468,11 @@ def demo(
     from patron.demo.fields import DEMO_FIELDS
     from patron.demo.loading import load_demo_events
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = load_settings()
+    engine = open_engine(settings)
     results: list[dict[str, Any]] = []
-    with _errors_reported(as_json):
-        _require_schema(engine, as_json)
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
         with transaction(engine) as conn:
             for name, (field_type, description, source) in DEMO_FIELDS.items():
                 try:
@@ -506,7 +510,7 @@ def demo(
             if not as_json:
                 out.print(f"[bold]{export_file.source}[/]: {export_file.description}")
                 _print_import(run.summary)
-        with _progress(as_json) as progress:
+        with progress_bar(as_json) as progress:
             tasks: dict[str, Any] = {}
 
             def advance(label: str, done: int, total: int) -> None:
@@ -532,7 +536,7 @@ def demo(
     quality = refresh_and_report(engine, settings)
     with transaction(engine, write=False) as conn:
         totals = stats(conn)
-    _emit(
+    emit(
         {"imports": results, "events": events, "stats": totals, "quality_score": quality["score"]},
         as_json,
         lambda: out.print(
