@@ -19,8 +19,9 @@ from patron.cli_support import (
 )
 from patron.quality import service
 from patron.quality.activity import refresh_activity
+from patron.quality.reapply import reapply_standards
 from patron.quality.sources import list_sources, set_policy
-from patron.quality.standards import FIELD_ALIAS, VALUE, add_rules, list_rules, load_standards
+from patron.quality.standards import FIELD_ALIAS, VALUE, add_rules, list_rules
 from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 
@@ -209,7 +210,7 @@ def standardise(
         verb = "Applying" if apply else "Previewing"
         with working(f"{verb} the standardisation rules on stored profiles…", as_json):
             with transaction(engine, write=apply) as conn:
-                result = service.reapply(conn, load_standards(conn), apply=apply)
+                result = reapply_standards(conn, apply=apply)
     emit(result, as_json, lambda: _print_reapply(result))
 
 

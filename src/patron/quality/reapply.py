@@ -15,7 +15,7 @@ from sqlalchemy import Connection, or_, select
 from patron.profiles.provenance import decode as decode_provenance
 from patron.profiles.provenance import encode as encode_provenance
 from patron.profiles.record import search_text
-from patron.quality.standards import Standards
+from patron.quality.standards import Standards, load_standards
 from patron.storage.bulk import driver_datetime, driver_json, update_many
 from patron.storage.schema import profiles
 from patron.storage.traits import has_trait
@@ -26,8 +26,12 @@ EXAMPLES = 20
 SOURCE = "standardisation"
 
 
-def reapply_standards(conn: Connection, standards: Standards, *, apply: bool) -> dict[str, Any]:
-    """{"profiles": changed, "changes": {rule: n}, "examples": [...], "applied": bool}."""
+def reapply_standards(conn: Connection, *, apply: bool) -> dict[str, Any]:
+    """Preview (or apply) the stored rules on stored profiles.
+
+    {"profiles": changed, "changes": {rule: n}, "examples": [...], "applied": bool}
+    """
+    standards = load_standards(conn)
     names = set(standards.aliases) | set(standards.values)
     result: dict[str, Any] = {"profiles": 0, "changes": Counter(), "examples": [], "applied": apply}
     if not names:

@@ -9,10 +9,8 @@ from sqlalchemy import Connection, Engine
 from patron.config import Settings
 from patron.quality.activity import refresh_activity, stale_profiles
 from patron.quality.profiling import profile_fields
-from patron.quality.reapply import reapply_standards
 from patron.quality.report import quality_report, report_fields, stale_count
 from patron.quality.snapshots import record_snapshot
-from patron.quality.standards import Standards
 from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 
@@ -48,8 +46,3 @@ def stale_contacts(conn: Connection, settings: Settings, *, limit: int = 50) -> 
 def profiling(conn: Connection) -> dict[str, Any]:
     """Top values and value shapes of every reported field, over the newest profiles."""
     return profile_fields(conn, report_fields(conn))
-
-
-def reapply(conn: Connection, standards: Standards, *, apply: bool) -> dict[str, Any]:
-    """Preview (or apply) the standardisation rules on stored profiles."""
-    return reapply_standards(conn, standards, apply=apply)

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 from patron.errors import Invalid
 from patron.identity.normalise import IdentityError, check_source_name
 from patron.storage.schema import sources
-from patron.storage.statements import insert_ignoring_conflicts
+from patron.storage.statements import upsert
 from patron.storage.types import utcnow
 
 # What an invalid value costs its record.
@@ -41,20 +41,10 @@ def set_policy(conn: Connection, source: str, policy: str, description: str | No
         raise Invalid(str(exc), field="source") from None
     check_policy(policy)
     now = utcnow()
-    conn.execute(
-        insert_ignoring_conflicts(conn, sources, ["name"]),
-        {
-            "name": source,
-            "quality_policy": policy,
-            "description": description or "",
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    values: dict[str, Any] = {"quality_policy": policy, "updated_at": now}
-    if description is not None:
-        values["description"] = description
-    conn.execute(sources.update().where(sources.c.name == source).values(**values))
+    row = {"name": source, "quality_policy": policy, "description": description or "", "created_at": now,
+           "updated_at": now}  # fmt: skip
+    changed = ["quality_policy", "updated_at"] + (["description"] if description is not None else [])
+    conn.execute(upsert(conn, sources, ["name"], changed), row)
     return get_source(conn, source)
 
 

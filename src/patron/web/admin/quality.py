@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from patron.config import Settings
 from patron.quality import service
+from patron.quality.reapply import reapply_standards
 from patron.quality.snapshots import trend
-from patron.quality.standards import list_rules, load_standards
+from patron.quality.standards import list_rules
 from patron.storage.engine import transaction
 from patron.web.admin.auth import AdminSession, CsrfSession
 from patron.web.admin.charts import bar_chart, line_chart
@@ -81,7 +82,7 @@ def profiling_page(request: Request, session: AdminSession, conn: ReadDB) -> Res
 @router.get("/quality/standards", response_class=HTMLResponse)
 def standards_page(request: Request, session: AdminSession, conn: ReadDB) -> Response:
     """The standardisation rules and a preview of re-applying them to stored profiles."""
-    preview = service.reapply(conn, load_standards(conn), apply=False)
+    preview = reapply_standards(conn, apply=False)
     context = {"active": "quality", "rules": list_rules(conn), "preview": preview, "applied": None}
     return page(request, "quality_standards.html", context)
 
@@ -89,6 +90,6 @@ def standards_page(request: Request, session: AdminSession, conn: ReadDB) -> Res
 @router.post("/quality/standards", response_class=HTMLResponse)
 def apply_standards(request: Request, session: CsrfSession, conn: WriteDB) -> Response:
     """Re-apply the rules to stored profiles, then show what changed."""
-    applied = service.reapply(conn, load_standards(conn), apply=True)
+    applied = reapply_standards(conn, apply=True)
     context = {"active": "quality", "rules": list_rules(conn), "preview": None, "applied": applied}
     return page(request, "quality_standards.html", context)

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from patron.quality import service
+from patron.quality.reapply import reapply_standards
 from patron.quality.snapshots import snapshots
 from patron.quality.sources import get_source, list_sources, set_policy
-from patron.quality.standards import add_rules, delete_rule, list_rules, load_standards
+from patron.quality.standards import add_rules, delete_rule, list_rules
 from patron.web.deps import EngineDep, ReadDB, SettingsDep, WriteDB
 
 router = APIRouter(tags=["quality"])
@@ -107,10 +108,10 @@ def remove_standard(rule_id: int, conn: WriteDB) -> Response:
 @router.post("/standards/preview")
 def preview_standards(conn: ReadDB) -> dict[str, Any]:
     """What re-applying the rules to stored profiles would change (nothing is changed)."""
-    return service.reapply(conn, load_standards(conn), apply=False)
+    return reapply_standards(conn, apply=False)
 
 
 @router.post("/standards/apply")
 def apply_standards(conn: WriteDB) -> dict[str, Any]:
     """Re-apply the rules to stored profiles."""
-    return service.reapply(conn, load_standards(conn), apply=True)
+    return reapply_standards(conn, apply=True)
