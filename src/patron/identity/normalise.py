@@ -1,24 +1,18 @@
 """Normalised identity values, so every input form of one address or number matches.
 
-Email: email-validator's syntax and normalisation, lower-cased.
-Phone: E.164 through phonenumbers, read in the record's
-country or the default region. A value that does not normalise is not an identity.
+Email and phone go through the quality checks (patron.quality): email-validator's syntax and
+normalisation, lower-cased; E.164 through libphonenumber, read in the record's country or the
+default region. A value that does not normalise is not an identity.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import NamedTuple
-
-try:
-    # Native port of libphonenumber: ~4.5 us a number instead of ~21 us (bench/import.py).
-    import rphonenumbers as phonenumbers
-except ImportError:  # pragma: no cover - platforms without a wheel use the reference library
-    import phonenumbers
 
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.quality.emails import check_email
+from patron.quality.phones import check_phone
 
 STANDARD_KINDS = ("user_id", "email", "phone", "anonymous_id")
 EXTERNAL_PREFIX = "ext:"
@@ -72,29 +66,10 @@ def normalise_email(raw: str) -> str:
 
 def normalise_phone(raw: str, region: str | None) -> str:
     """E.164 form of `raw`, read in `region` when it has no country code."""
-    return _normalise_phone(raw.strip(), (region or "").upper() or None)
-
-
-@lru_cache(maxsize=65536)
-def _normalise_phone(raw: str, region: str | None) -> str:
-    if not raw:
-        raise IdentityError("phone is empty")
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise IdentityError(f"{raw!r} is not a phone number ({_parse_reason(exc, region)})") from None
-    if not phonenumbers.is_valid_number(number):
-        where = f" in region {region}" if region and not raw.startswith("+") else ""
-        raise IdentityError(f"{raw!r} is not a valid phone number{where}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _parse_reason(exc: phonenumbers.NumberParseException, region: str | None) -> str:
-    if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-        return f"no country code and no usable region (got {region!r}); write it as +CC..."
-    if exc.error_type == phonenumbers.NumberParseException.NOT_A_NUMBER:
-        return "not a number"
-    return "too short or too long"
+    check = check_phone(raw, region)
+    if check.e164 is None:
+        raise IdentityError(check.error or f"{raw!r} is not a phone number")
+    return check.e164
 
 
 def normalise(
