@@ -86,6 +86,8 @@ def test_a_source_policy_rejects_or_fixes(api: TestClient) -> None:
     assert fixed["traits"]["email"] == "lee@gmail.com" and fixed["quality"] == {}
     assert {"kind": "email", "value": "lee@gmail.com"} in fixed["identities"]
     assert any(w["effect"] == "fixed" for w in fixed["warnings"])
+    broken = upsert(api, {"email": "park@naver..com"}, source="fixer")
+    assert broken["traits"]["email"] == "park@naver.com" and broken["quality"] == {}
     unknown = api.put("/api/v1/quality/sources/x", json={"policy": "maybe"})
     assert unknown.status_code == 422 and "policy" in unknown.json()["error"]["message"]
 

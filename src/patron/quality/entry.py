@@ -206,16 +206,20 @@ def _email(
     if _blocked(out, "email", raw, text, label, rules):
         return
     check = check_email(text)
+    if check.suggestion and policy == FIX:
+        # Also for addresses the typo made invalid ('kim@naver..com', 'kim@gmail,com').
+        fixed = check_email(check.suggestion)
+        if fixed.address is not None:
+            reason = f"{text!r} -> {fixed.address!r}: the domain looks like a typo"
+            out.problems.append(Problem(label, text, reason, FIXED, quality_flags.TYPO))
+            check = fixed
     if check.address is None:
         reason = check.error or "not an email address"
+        if check.suggestion:
+            reason += f" (did you mean {check.suggestion!r}? the source's policy `fix` applies such fixes)"
         _wrong(out, "email", text, label, reason, (quality_flags.INVALID,), policy)
         return
     address = check.address
-    if check.suggestion and policy == FIX:
-        reason = f"{address!r} -> {check.suggestion!r}: the domain looks like a typo"
-        out.problems.append(Problem(label, address, reason, FIXED, quality_flags.TYPO))
-        address = check.suggestion
-        check = check_email(address)
     wrong = [code for code in check.flags if code != quality_flags.INVALID]
     if quality_flags.TYPO in wrong and quality_flags.DISPOSABLE in wrong:
         # Typo-squatting domains (gmial.com) are on the disposable list; the typo is the news.
