@@ -37,7 +37,7 @@ from patron.profiles import count_profiles, iter_profiles, stats
 from patron.profiles.export import FORMATS, write_csv, write_jsonl
 from patron.quality.service import refresh_and_report
 from patron.quality.snapshots import record_snapshot
-from patron.quality.sources import FIX, check_policy, set_policy
+from patron.quality.sources import FIX, REJECT, check_policy, set_policy
 from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document
@@ -359,6 +359,12 @@ def _print_import(summary: ImportSummary) -> None:
         out.print(f"  {count:>6,}  {reason}", highlight=False)
     if summary.rejects_file:
         out.print(f"Problem rows, with the reason for each: [bold]{summary.rejects_file}[/]")
+    if summary.policy == REJECT and any(key.startswith("rejected:") for key in summary.reasons):
+        out.print(
+            f"Source {summary.source!r} rejects rows with a wrong value; "
+            f"`patron quality policy {summary.source} flag` keeps them, flagged, "
+            "or `fix` applies suggestions."
+        )
 
 
 @app.command()
