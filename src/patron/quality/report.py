@@ -170,11 +170,23 @@ def _open_candidates(conn: Connection) -> int:
 
 def source_counts(conn: Connection) -> dict[str, dict[str, Any]]:
     """Per source: profiles it identified, of which carry a quality flag, and its policy."""
-    totals = conn.execute(
-        select(identities.c.source, func.count(identities.c.profile_id.distinct()))
-        .where(identities.c.source.is_not(None))
-        .group_by(identities.c.source)
-    ).all()
+    # Both read the (source, profile_id) index in order. PostgreSQL sorts for count(DISTINCT)
+    # (1.6 s on disk over 1.9M identities) but not for DISTINCT pairs (0.2 s); SQLite the reverse.
+    if conn.dialect.name == "postgresql":
+        pairs = (
+            select(identities.c.source, identities.c.profile_id)
+            .where(identities.c.source.is_not(None))
+            .distinct()
+            .subquery()
+        )
+        query = select(pairs.c.source, func.count()).group_by(pairs.c.source)
+    else:
+        query = (
+            select(identities.c.source, func.count(identities.c.profile_id.distinct()))
+            .where(identities.c.source.is_not(None))
+            .group_by(identities.c.source)
+        )
+    totals = conn.execute(query).all()
     # From the few flagged profiles to their identities (CROSS JOIN fixes that order on SQLite).
     join = "CROSS JOIN" if conn.dialect.name == "sqlite" else "JOIN"
     flagged = dict(
