@@ -154,3 +154,5 @@ def test_data_quality_shows_the_score_its_trend_and_what_is_wrong(page: object, 
     page.get_by_role("link", name="standardisation rules").click()
     assert page.get_by_role("heading", name="Standardisation rules").is_visible()
     assert "sector" in page.locator("section", has=page.get_by_role("heading", name="Rules")).inner_text()
+    page.get_by_role("link", name="Preview what re-applying the rules would change").click()
+    assert page.get_by_role("heading", name="Preview: re-apply to stored profiles").is_visible()

@@ -80,9 +80,14 @@ def profiling_page(request: Request, session: AdminSession, conn: ReadDB) -> Res
 
 
 @router.get("/quality/standards", response_class=HTMLResponse)
-def standards_page(request: Request, session: AdminSession, conn: ReadDB) -> Response:
-    """The standardisation rules and a preview of re-applying them to stored profiles."""
-    preview = reapply_standards(conn, apply=False)
+def standards_page(
+    request: Request, session: AdminSession, conn: ReadDB, preview: bool = False
+) -> Response:
+    """The standardisation rules; with ?preview=1, what re-applying them to stored profiles would do.
+
+    The preview reads every profile holding a field the rules touch, so it runs on request only.
+    """
+    preview = reapply_standards(conn, apply=False) if preview else None
     context = {"active": "quality", "rules": list_rules(conn), "preview": preview, "applied": None}
     return page(request, "quality_standards.html", context)
 
