@@ -191,3 +191,34 @@ def test_the_data_dictionary_lists_standard_and_custom_fields(app_client: TestCl
     log_in(app_client, db)
     page = app_client.get("/admin/fields").text
     assert "birthday" in page and "plan" in page and "billing" in page
+
+
+def test_quality_pages_show_flags_stale_contacts_and_apply_rules(
+    app_client: TestClient, db: Database
+) -> None:
+    role = add_person(app_client, db, {"email": "info@acme.com", "phone": "+1 415 555 2671"})
+    add_person(app_client, db, {"email": "kim@naver.com", "vertical": "Fintech"})
+    log_in(app_client, db)
+    contact = app_client.get(f"/admin/contacts/{role['id']}").text
+    assert '<span class="pill" title="quality flag: kept, not used to match">role</span>' in contact
+    quality = app_client.get("/admin/quality")
+    assert quality.status_code == 200 and 'data-testid="score"' in quality.text
+    assert "role addresses" in quality.text and "<meter" in quality.text
+    refreshed = app_client.post(
+        "/admin/quality", data={"csrf_token": csrf_of(quality.text)}, follow_redirects=False
+    )
+    assert refreshed.status_code == 303
+    assert app_client.get(
+        "/api/v1/quality/snapshots", headers={"Authorization": f"Bearer {db.admin_key}"}
+    ).json()["data"]
+    assert "No stale contacts." in app_client.get("/admin/quality/stale").text
+    assert "info@acme.com" in app_client.get("/admin/quality/profiling").text
+    # A rule made after the data: nothing changes until it is previewed and applied.
+    add_rule = {"kind": "field_alias", "match": "vertical", "target": "segment"}
+    app_client.post("/api/v1/standards", json=add_rule, headers={"Authorization": f"Bearer {db.admin_key}"})
+    rules = app_client.get("/admin/quality/standards")
+    assert "Preview what re-applying" in rules.text and "profiles would change" not in rules.text
+    preview = app_client.get("/admin/quality/standards", params={"preview": 1}).text
+    assert "<strong>1</strong> profiles would change" in preview and "field vertical -&gt; segment" in preview
+    applied = app_client.post("/admin/quality/standards", data={"csrf_token": csrf_of(preview)})
+    assert "<strong>1</strong> profiles changed" in applied.text
