@@ -17,6 +17,7 @@ from patron.cli_support import (
     require_schema,
     working,
 )
+from patron.profiles import display_name
 from patron.quality import service
 from patron.quality.activity import refresh_activity
 from patron.quality.reapply import reapply_standards
@@ -97,7 +98,7 @@ def _print_stale(listed: dict[str, Any]) -> None:
     out.print(f"[bold]{listed['stale']:,}[/] stale contacts (no activity in {listed['window_days']} days)")
     table = Table("id", "name", "email", "last activity", "created")
     for row in listed["data"]:
-        name = " ".join(filter(None, [row["first_name"], row["last_name"]]))
+        name = display_name(row)
         table.add_row(
             row["id"], name, row["email"] or "", row["last_activity_at"] or "never", row["created_at"]
         )

@@ -171,6 +171,8 @@ def test_demo_loads_three_apps_into_one_profile_per_person(db: Database, workdir
     assert events["accepted"] > 1000 and events["rejected"] > 0  # planted blocked ids refused
     assert result["stats"]["events"] == events["processed"] and result["stats"]["events_waiting"] == 0
     assert result["stats"]["accounts"] > 0
+    # Customers whose last order was long before the demo's four weeks are stale contacts.
+    assert json.loads(run_patron(db, "quality", "stale", "--json").stdout)["stale"] > 0
     before = people(db)
     again = json.loads(
         run_patron(db, "demo", "--people", "400", "--directory", str(workdir), "--json").stdout

@@ -27,6 +27,10 @@ CAMEL_TRAITS = 6  # firstName in identify traits
 BLOCKED_IDS = 10  # userId "undefined" or "null" and nothing else
 RESENT = 3  # messages sent twice
 
+# Customers not shopping in the window who last ordered this many days before it (stale ones).
+LAPSED_SHARE = 0.35
+LAPSED_DAYS = (200, 420)
+
 PRODUCTS = [
     ("p-100", "Linen shirt", "Apparel", 39000),
     ("p-101", "Wool scarf", "Apparel", 29000),
@@ -144,6 +148,8 @@ def generate_events(exports: Sequence[DemoExport], *, seed: int = 7, days: int =
     for customer in customers:
         if rng.random() < 0.6:
             orders += _shopper(stream, customer, start, days)
+        elif rng.random() < LAPSED_SHARE:
+            _lapsed(stream, customer, start)
     for _ in range(len(customers) // 10):  # visitors who never sign in
         browser = {"anonymousId": _anonymous(rng)}
         when = start + timedelta(seconds=rng.randrange(days * 86400))
@@ -232,6 +238,27 @@ def _shopper(stream: _Stream, customer: dict[str, str], start: datetime, days: i
                 },
             )
     return orders
+
+
+def _lapsed(stream: _Stream, customer: dict[str, str], start: datetime) -> None:
+    """One order long ago and nothing since: the stale contacts the quality page lists."""
+    rng = stream.rng
+    when = start - timedelta(days=rng.randrange(LAPSED_DAYS[0], LAPSED_DAYS[1]), minutes=rng.randrange(1440))
+    product = rng.choice(PRODUCTS)
+    currency = _currency(customer["country"])
+    price = _price(product, currency)
+    stream.add(
+        when,
+        "track",
+        {"userId": customer["id"]},
+        event="Order Completed",
+        properties={
+            "order_id": f"o-{rng.randrange(10**6):06d}",
+            "revenue": price,
+            "currency": currency,
+            "products": [{"product_id": product[0], "quantity": 1, "price": price}],
+        },
+    )
 
 
 def _browse(stream: _Stream, who: dict[str, str], when: datetime, pages: int, currency: str) -> datetime:
