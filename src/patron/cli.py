@@ -19,6 +19,7 @@ from patron import accounts, fields, instance
 from patron.cli_quality import quality_app
 from patron.cli_support import (
     JsonOption,
+    command_transaction,
     emit,
     err,
     errors_reported,
@@ -92,11 +93,8 @@ def apikey_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; it is printed once."""
-    engine = open_engine()
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-        with transaction(engine) as conn:
-            key, stored = accounts.create_api_key(conn, scope, name=name, tracking_mode=mode)
+    with command_transaction(as_json) as conn:
+        key, stored = accounts.create_api_key(conn, scope, name=name, tracking_mode=mode)
     emit(
         {
             "key": key,
@@ -114,11 +112,8 @@ def apikey_create(
 @apikey_app.command("list")
 def apikey_list(as_json: JsonOption = False) -> None:
     """List live API keys (without their secrets)."""
-    engine = open_engine()
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-        with transaction(engine, write=False) as conn:
-            keys = accounts.list_api_keys(conn)
+    with command_transaction(as_json, write=False) as conn:
+        keys = accounts.list_api_keys(conn)
     rows = [
         {
             "id": k.id,
@@ -150,10 +145,8 @@ def apikey_list(as_json: JsonOption = False) -> None:
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: int, as_json: JsonOption = False) -> None:
     """Revoke an API key by id."""
-    engine = open_engine()
-    with errors_reported(as_json):
-        with transaction(engine) as conn:
-            accounts.revoke_api_key(conn, key_id)
+    with command_transaction(as_json) as conn:
+        accounts.revoke_api_key(conn, key_id)
     emit({"revoked": key_id}, as_json, lambda: out.print(f"Key {key_id} revoked."))
 
 
@@ -165,10 +158,8 @@ def user_password(
 ) -> None:
     """Set (or generate) a new password for an admin user."""
     new_password = password or secrets.token_urlsafe(12)
-    engine = open_engine()
-    with errors_reported(as_json):
-        with transaction(engine) as conn:
-            user = accounts.set_password(conn, email, new_password)
+    with command_transaction(as_json) as conn:
+        user = accounts.set_password(conn, email, new_password)
     emit(
         {"email": user.email, "password": new_password},
         as_json,
@@ -184,10 +175,8 @@ def user_create(
 ) -> None:
     """Create another admin user."""
     new_password = password or secrets.token_urlsafe(12)
-    engine = open_engine()
-    with errors_reported(as_json):
-        with transaction(engine) as conn:
-            user = accounts.create_user(conn, email, new_password)
+    with command_transaction(as_json) as conn:
+        user = accounts.create_user(conn, email, new_password)
     emit(
         {"email": user.email, "password": new_password},
         as_json,
@@ -230,11 +219,8 @@ def plan_export(
     writers = {"yaml": None, "csv": export_csv, "markdown": export_markdown}
     if format_ not in writers:
         fail(Invalid(f"--format must be one of {', '.join(writers)}", field="format"), False, code=2)
-    engine = open_engine()
-    with errors_reported(False):
-        require_schema(engine, False)
-        with transaction(engine, write=False) as conn:
-            document = plan_document(conn)
+    with command_transaction(False, write=False) as conn:
+        document = plan_document(conn)
     text = dump_yaml(document) if format_ == "yaml" else writers[format_](document.events, document.traits)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -375,28 +361,25 @@ def export(
     """Export every profile: jsonl (one profile object per line) or csv."""
     if format_ not in FORMATS:
         fail(Invalid(f"--format must be one of {', '.join(FORMATS)}", field="format"), False, code=2)
-    engine = open_engine()
-    with errors_reported(False):
-        require_schema(engine, False)
-        with transaction(engine, write=False) as conn:
-            total = count_profiles(conn)
-            custom = [f.name for f in fields.list_fields(conn) if not f.is_standard]
-            stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-            try:
-                with progress_bar(output is None) as progress:
-                    task = progress.add_task("Exporting", total=total)
+    with command_transaction(False, write=False) as conn:
+        total = count_profiles(conn)
+        custom = [f.name for f in fields.list_fields(conn) if not f.is_standard]
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            with progress_bar(output is None) as progress:
+                task = progress.add_task("Exporting", total=total)
 
-                    def tick() -> None:
-                        progress.advance(task)
+                def tick() -> None:
+                    progress.advance(task)
 
-                    items = iter_profiles(conn)
-                    if format_ == "jsonl":
-                        count = write_jsonl(stream, items, on_row=tick)
-                    else:
-                        count = write_csv(stream, items, custom, on_row=tick)
-            finally:
-                if output:
-                    stream.close()
+                items = iter_profiles(conn)
+                if format_ == "jsonl":
+                    count = write_jsonl(stream, items, on_row=tick)
+                else:
+                    count = write_csv(stream, items, custom, on_row=tick)
+        finally:
+            if output:
+                stream.close()
     if output:
         err.print(f"Exported {count:,} profiles to {output}")
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from patron.cli_support import (
     JsonOption,
+    command_transaction,
     emit,
     errors_reported,
     load_settings,
@@ -108,11 +109,8 @@ def _print_stale(listed: dict[str, Any]) -> None:
 @quality_app.command("profile")
 def profile(as_json: JsonOption = False) -> None:
     """Per field the most common values and the shapes they are written in (newest profiles)."""
-    engine = open_engine()
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-        with transaction(engine, write=False) as conn:
-            result = service.profiling(conn)
+    with command_transaction(as_json, write=False) as conn:
+        result = service.profiling(conn)
     emit(result, as_json, lambda: _print_profile(result))
 
 
@@ -133,19 +131,15 @@ def policy(
     as_json: JsonOption = False,
 ) -> None:
     """Set what an invalid value costs records from SOURCE."""
-    engine = open_engine()
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-        with transaction(engine) as conn:
-            result = set_policy(conn, source, value)
+    with command_transaction(as_json) as conn:
+        result = set_policy(conn, source, value)
     emit(result, as_json, lambda: out.print(f"{result['name']}: policy {result['policy']}"))
 
 
 @quality_app.command("sources")
 def sources(as_json: JsonOption = False) -> None:
     """Configured sources and their policies."""
-    engine = open_engine()
-    with errors_reported(as_json), transaction(engine, write=False) as conn:
+    with command_transaction(as_json, write=False) as conn:
         result = {"data": list_sources(conn)}
     emit(result, as_json, lambda: [out.print(f"{s['name']}: {s['policy']}") for s in result["data"]])
 
@@ -153,8 +147,7 @@ def sources(as_json: JsonOption = False) -> None:
 @quality_app.command("rules")
 def rules(as_json: JsonOption = False) -> None:
     """The standardisation rules: alias fields and value mappings."""
-    engine = open_engine()
-    with errors_reported(as_json), transaction(engine, write=False) as conn:
+    with command_transaction(as_json, write=False) as conn:
         result = {"data": list_rules(conn)}
     emit(result, as_json, lambda: _print_rules(result["data"]))
 
@@ -189,11 +182,8 @@ def map_value(
 
 
 def _add(rule: dict[str, str], as_json: bool) -> None:
-    engine = open_engine()
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-        with transaction(engine) as conn:
-            added = add_rules(conn, [rule])
+    with command_transaction(as_json) as conn:
+        added = add_rules(conn, [rule])
     emit({"added": added}, as_json, lambda: out.print("added" if added else "already there"))
 
 

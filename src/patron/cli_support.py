@@ -10,12 +10,12 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from patron.config import Settings, get_settings
 from patron.errors import Invalid, NotFound, PatronError
-from patron.storage.engine import make_engine
+from patron.storage.engine import make_engine, transaction
 from patron.storage.migrate import current_revision
 
 out = Console()
@@ -92,3 +92,14 @@ def progress_bar(disabled: bool) -> Progress:
 def working(message: str, quiet: bool) -> AbstractContextManager[object]:
     """A spinner on stderr while one long step runs that has no count to show (off for --json)."""
     return nullcontext() if quiet else err.status(message)
+
+
+@contextmanager
+def command_transaction(as_json: bool, *, write: bool = True) -> Iterator[Connection]:
+    """One command's transaction on the configured database: the schema must exist, and domain
+    errors become one clear line (or a JSON error) and a non-zero exit."""
+    engine = open_engine()
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
+        with transaction(engine, write=write) as conn:
+            yield conn
