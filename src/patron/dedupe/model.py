@@ -1,0 +1,277 @@
+"""Unsupervised Fellegi-Sunter scoring: m and u per comparison level, learnt without labels.
+
+u (how often two *different* people land on a level) comes from the whole record table: exact
+agreement analytically from value counts, the other levels from a random sample of record
+pairs (random pairs are almost all non-matches). m (how often the *same* person does) comes
+from expectation-maximisation over the candidate pairs, run on distinct comparison patterns
+(thousands, not millions of rows). EM there learns its own u too, because candidate non-matches
+agree on blocked fields far more often than random pairs; that u stays inside training, and
+scoring uses the table-wide u with the prior rescaled to all pairs, so a probability means the
+same thing whatever the blocking was.
+
+Exact agreement is term-frequency adjusted: its u is the value's own share of records, so
+agreeing on a rare surname weighs more than agreeing on "smith" (weight = log2(m / share)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from patron.dedupe.compare import EXACT, MISSING, FieldValues, compare, describe, prepare
+
+_FLOOR = 1e-6
+_U_SAMPLE_PAIRS = 60_000
+
+
+@dataclass
+class FieldModel:
+    """The m and u probability of each comparison level of one field (index 0, missing, unused)."""
+
+    name: str
+    kind: str
+    labels: tuple[str, ...]
+    m: np.ndarray
+    u: np.ndarray
+
+    def weights(self) -> np.ndarray:
+        """log2(m/u) per level, 0 for missing."""
+        w = np.log2(np.maximum(self.m, _FLOOR) / np.maximum(self.u, _FLOOR))
+        w[MISSING] = 0.0
+        return w
+
+
+def level_matrix(prepared: Sequence[FieldValues], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Comparison levels, one row per pair, one column per field (uint8)."""
+    levels = np.empty((len(left), len(prepared)), dtype=np.uint8)
+    for column, fv in enumerate(prepared):
+        levels[:, column] = compare(fv, left, right)
+    return levels
+
+
+def _pattern_ids(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of the level matrix, their counts, and each pair's row index."""
+    if levels.shape[1] <= 21:  # 3 bits per level (at most 5 levels) fit one int64
+        packed = np.zeros(len(levels), dtype=np.int64)
+        for column in range(levels.shape[1]):
+            packed |= levels[:, column].astype(np.int64) << (3 * column)
+        _, first, inverse, counts = np.unique(
+            packed, return_index=True, return_inverse=True, return_counts=True
+        )
+        return levels[first], counts, inverse
+    patterns, inverse, counts = np.unique(levels, axis=0, return_inverse=True, return_counts=True)
+    return patterns, counts, inverse.ravel()
+
+
+def estimate_u(prepared: Sequence[FieldValues], n_records: int, seed: int = 7) -> list[np.ndarray]:
+    """Per field, the share of random record pairs on each level among pairs where both have a value."""
+    rng = np.random.default_rng(seed)
+    sample = min(_U_SAMPLE_PAIRS, n_records * (n_records - 1) // 2)
+    left = rng.integers(0, n_records, size=sample)
+    right = rng.integers(0, n_records - 1, size=sample)
+    right = np.where(right >= left, right + 1, right)  # never a record with itself
+    result: list[np.ndarray] = []
+    for fv in prepared:
+        n_levels = len(fv.labels)
+        levels = compare(fv, left, right)
+        counts = np.bincount(levels, minlength=n_levels).astype(np.float64)[:n_levels]
+        counts[MISSING] = 0.0
+        counts[EXACT] = 0.0
+        counts[2:] += 0.5  # a level never seen in the sample is rare, not impossible
+        present = np.bincount(fv.codes[fv.codes >= 0], minlength=len(fv.keys)).astype(np.float64)
+        n_present = present.sum()
+        exact = (np.square(present).sum() - n_present) / max(n_present * (n_present - 1), 1.0)
+        exact = min(max(exact, 1.0 / max(n_present * n_present, 1.0)), 0.5)
+        u = np.zeros(n_levels)
+        u[EXACT] = exact
+        u[2:] = (1.0 - exact) * counts[2:] / counts[2:].sum()
+        u[MISSING] = 1.0
+        result.append(u)
+    return result
+
+
+def _initial_m(n_levels: int) -> np.ndarray:
+    m = np.zeros(n_levels)
+    m[EXACT] = 0.85
+    rest = np.arange(n_levels - 2, 0, -1, dtype=np.float64)  # decreasing towards "different"
+    m[2:] = 0.15 * rest / rest.sum()
+    m[MISSING] = 1.0
+    return m
+
+
+def expectation_maximisation(
+    patterns: np.ndarray, counts: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], *,
+    prior: float = 0.05, iterations: int = 60, tolerance: float = 1e-6,
+) -> tuple[list[np.ndarray], list[np.ndarray], float]:  # fmt: skip
+    """EM for a two-class mixture with conditionally independent fields; returns m, u and the match share."""
+    m = [x.copy() for x in m]
+    u = [x.copy() for x in u]
+    weights = counts.astype(np.float64)
+    total = weights.sum()
+    for _ in range(iterations):
+        log_ratio = np.full(len(patterns), np.log(prior / (1.0 - prior)))
+        for column in range(patterns.shape[1]):
+            level = patterns[:, column]
+            ratio = np.log(np.maximum(m[column], _FLOOR)) - np.log(np.maximum(u[column], _FLOOR))
+            ratio[MISSING] = 0.0
+            log_ratio += ratio[level]
+        posterior = 1.0 / (1.0 + np.exp(-np.clip(log_ratio, -700, 700)))
+        match_weight = weights * posterior
+        non_match_weight = weights - match_weight
+        new_prior = float(match_weight.sum() / total)
+        new_prior = min(max(new_prior, 1e-9), 1 - 1e-9)
+        for column in range(patterns.shape[1]):
+            level = patterns[:, column]
+            n_levels = len(m[column])
+            for target, w in ((m, match_weight), (u, non_match_weight)):
+                sums = np.bincount(level, weights=w, minlength=n_levels)[:n_levels]
+                sums[MISSING] = 0.0
+                sums[1:] += 1e-3 * max(w.sum(), 1.0) / n_levels  # keeps every level possible
+                estimate = sums / sums.sum()
+                estimate[MISSING] = 1.0
+                target[column] = estimate
+        if abs(new_prior - prior) < tolerance:
+            prior = new_prior
+            break
+        prior = new_prior
+    return m, u, prior
+
+
+@dataclass
+class MatchModel:
+    """A fitted Fellegi-Sunter model over the configured fields."""
+
+    fields: list[FieldModel]
+    prior: float  # probability that two records picked at random are the same person
+    candidate_share: float  # EM's share of matches among candidate pairs
+    _prepared: list[FieldValues] = field(default_factory=list, repr=False)
+    _table: object = field(default=None, repr=False)
+
+    @property
+    def prior_weight(self) -> float:
+        """log2 prior odds."""
+        return float(np.log2(self.prior / (1.0 - self.prior)))
+
+    def prepared_for(self, table: Any) -> list[FieldValues]:
+        """The table's fields prepared for comparison (cached for the table the model was fitted on)."""
+        if table is self._table and self._prepared:
+            return self._prepared
+        return [prepare(f.name, f.kind, table.values[f.name]) for f in self.fields]
+
+    def pair_weights(
+        self, prepared: Sequence[FieldValues], levels: np.ndarray, left: np.ndarray
+    ) -> np.ndarray:
+        """Per pair and field, the log2 Bayes factor, exact agreement adjusted for term frequency."""
+        weights = np.empty(levels.shape, dtype=np.float64)
+        for column, (fm, fv) in enumerate(zip(self.fields, prepared, strict=True)):
+            weights[:, column] = self._field_weights(fm, fv, levels[:, column], left)
+        return weights
+
+    @staticmethod
+    def _field_weights(fm: FieldModel, fv: FieldValues, level: np.ndarray, left: np.ndarray) -> np.ndarray:
+        weights = fm.weights()[level]
+        exact = level == EXACT
+        if exact.any():
+            share = np.maximum(fv.frequency[fv.codes[left[exact]]], _FLOOR)
+            weights[exact] = np.log2(max(fm.m[EXACT], _FLOOR)) - np.log2(share)
+        return weights
+
+    def weigh(
+        self, prepared: Sequence[FieldValues], left: np.ndarray, right: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Total match weight (log2 odds, prior included) and probability of each pair."""
+        total = self.total_weight(prepared, level_matrix(prepared, left, right), left)
+        return total, probability_of(total)
+
+    def total_weight(
+        self, prepared: Sequence[FieldValues], levels: np.ndarray, left: np.ndarray
+    ) -> np.ndarray:
+        """Prior plus every field's weight, per pair (column by column: no pairs x fields floats)."""
+        total = np.full(len(levels), self.prior_weight)
+        for column, (fm, fv) in enumerate(zip(self.fields, prepared, strict=True)):
+            total += self._field_weights(fm, fv, levels[:, column], left)
+        return total
+
+    def score(self, table: Any, pairs: list[tuple[int, int]]) -> list[float]:
+        """Match probability of each (i, j) pair of records of `table`."""
+        if not pairs:
+            return []
+        index = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        _, probability = self.weigh(self.prepared_for(table), index[:, 0], index[:, 1])
+        return probability.tolist()
+
+    def explain(self, table: Any, i: int, j: int) -> dict:
+        """Why records i and j score what they do: each field's level, values and weight."""
+        prepared = self.prepared_for(table)
+        left, right = np.array([i]), np.array([j])
+        levels = level_matrix(prepared, left, right)
+        weights = self.pair_weights(prepared, levels, left)[0]
+        total = self.prior_weight + float(weights.sum())
+        rows = [
+            {
+                "field": fm.name,
+                "kind": fm.kind,
+                "level": fm.labels[int(levels[0, column])],
+                "a": table.values[fm.name][i],
+                "b": table.values[fm.name][j],
+                "normalised_a": describe(fv, i),
+                "normalised_b": describe(fv, j),
+                "weight": round(float(weights[column]), 3),
+            }
+            for column, (fm, fv) in enumerate(zip(self.fields, prepared, strict=True))
+        ]
+        return {
+            "probability": float(probability_of(np.array([total]))[0]),
+            "weight": round(total, 3),
+            "prior_weight": round(self.prior_weight, 3),
+            "fields": rows,
+        }
+
+    def summary(self) -> dict:
+        """The fitted parameters, JSON-able, for the admin page."""
+        return {
+            "lambda": self.prior,
+            "prior_weight": round(self.prior_weight, 3),
+            "candidate_match_share": self.candidate_share,
+            "fields": [
+                {
+                    "field": fm.name,
+                    "kind": fm.kind,
+                    "levels": [
+                        {
+                            "level": label,
+                            "m": float(fm.m[k]),
+                            "u": float(fm.u[k]),
+                            "weight": round(float(fm.weights()[k]), 3),
+                        }
+                        for k, label in enumerate(fm.labels)
+                        if k != MISSING
+                    ],  # fmt: skip
+                }
+                for fm in self.fields
+            ],
+        }
+
+
+def probability_of(weight: np.ndarray) -> np.ndarray:
+    """Probability from log2 odds."""
+    return 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
+
+
+def fit(
+    prepared: list[FieldValues], levels: np.ndarray, n_records: int, *, table: object = None
+) -> MatchModel:
+    """Learn m by EM over the candidate pairs' levels and u from the whole table; no labels."""
+    u = estimate_u(prepared, n_records)
+    m = [_initial_m(len(fv.labels)) for fv in prepared]
+    patterns, counts, _ = _pattern_ids(levels)
+    m, _, share = expectation_maximisation(patterns, counts, m, u)
+    all_pairs = n_records * (n_records - 1) / 2
+    prior = min(max(share * len(levels) / max(all_pairs, 1.0), 1e-12), 0.5)
+    fields = [
+        FieldModel(fv.name, fv.kind, fv.labels, m_f, u_f) for fv, m_f, u_f in zip(prepared, m, u, strict=True)
+    ]
+    return MatchModel(fields, prior, share, prepared, table)

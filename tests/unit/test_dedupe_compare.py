@@ -1,0 +1,90 @@
+"""Comparators per kind: Hangul and romanised names, Gmail folding, date forms, number text."""
+
+import numpy as np
+import pytest
+
+from patron.dedupe.compare import compare as compare_levels
+from patron.dedupe.compare import fold_email, normalise_date, normalise_identifier, prepare
+from patron.dedupe.hangul import loose_key, romanise, to_jamo
+from patron.demo.names import KOREAN_GIVEN_NAMES, KOREAN_SURNAMES
+
+
+def level_of(kind: str, a: str | None, b: str | None) -> str:
+    fv = prepare("trait", kind, [a, b])
+    level = compare_levels(fv, np.array([0]), np.array([1]))[0]
+    return fv.labels[level]
+
+
+@pytest.mark.parametrize(
+    ("hangul", "latin"),
+    [("김민준", "Minjun Kim"), ("김민준", "KIM MINJUN"), ("이", "Lee"), ("박", "Park"), ("최", "Choi"),
+     ("정", "Jung"), ("윤", "Yoon"), ("지우", "Jiwoo"), ("정희", "Junghee")],
+)  # fmt: skip
+def test_hangul_name_matches_its_romanisation_exactly(hangul, latin):
+    assert level_of("name", hangul, latin) == "exact"
+
+
+def test_every_demo_korean_name_meets_its_demo_romanisation():
+    pairs = [(h, r) for h, r, _ in KOREAN_SURNAMES] + KOREAN_GIVEN_NAMES
+    assert [(h, r) for h, r in pairs if loose_key(h) != loose_key(r)] == []
+
+
+def test_hangul_names_compare_on_jamo():
+    assert to_jamo("김") == "ㄱㅣㅁ"
+    assert romanise("김민준") == "gimminjun"
+    assert level_of("name", "김민준", "김민중") == "close"  # one final consonant apart
+    assert level_of("name", "김민준", "박서연") == "different"
+
+
+def test_hangul_name_is_not_matched_to_another_romanised_name():
+    assert level_of("name", "김민준", "Seoyeon Park") == "different"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [("Mitchell", "mitchell", "exact"), ("Mitchell", "Mitchel", "close"), ("José", "jose", "exact"),
+     ("Katherine", "Kathryn", "similar"), ("Mitchell", "Oliver", "different"), ("Mitchell", None, "missing")],
+)  # fmt: skip
+def test_latin_name_levels(a, b, level):
+    assert level_of("name", a, b) == level
+
+
+def test_gmail_dots_and_plus_tags_fold_to_one_mailbox():
+    assert fold_email("min.jun+shop@gmail.com") == "minjun@gmail.com"
+    assert fold_email("min.jun+news@naver.com") == "min.jun@naver.com"
+    assert level_of("email", "min.jun+shop@gmail.com", "minjun@googlemail.com") == "same mailbox"
+    assert level_of("email", "minjun.kim@gmail.com", "minjun.kim@naver.com") == "similar local part"
+    assert level_of("email", "minjun@gmail.com", "oliver@gmail.com") == "different"
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [("1956-04-09", "19560409"), ("19560409", "19560409"), ("19560409.0", "19560409"),
+     ("1956/4/9", "19560409"), ("09/04/1956", "19560409")],
+)  # fmt: skip
+def test_date_forms_normalise_alike(raw, normal):
+    assert normalise_date(raw) == normal
+
+
+def test_date_levels():
+    assert level_of("date", "1956-04-09", "19560409") == "exact"
+    assert level_of("date", "1956-04-09", "1956-09-04") == "one typo or day/month swapped"
+    assert level_of("date", "1956-04-09", "1956-04-19") == "one typo or day/month swapped"
+    assert level_of("date", "1956-04-09", "1971-12-30") == "different"
+
+
+def test_numbers_read_as_floats_match_their_text():
+    assert normalise_identifier("2119.0") == "2119"
+    assert level_of("postcode", "2119.0", "2119") == "exact"
+    assert level_of("identifier", "1804974", "1804947") == "one typo"
+
+
+def test_phone_with_and_without_country_code_is_one_number():
+    assert level_of("phone", "+821012345678", "+821012345678") == "exact"
+    assert level_of("phone", "+821012345678", "01012345678") == "same national number"
+    assert level_of("phone", "+821012345678", "+821012345679") == "one typo"
+
+
+def test_addresses_agree_across_street_abbreviations():
+    assert level_of("address", "12 Wallaby Place", "12 wallaby pl") == "exact"
+    assert level_of("address", "12 Wallaby Place", "12 walaby place") == "close"
