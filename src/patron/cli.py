@@ -15,7 +15,8 @@ import typer
 from rich.table import Table
 from sqlalchemy import Connection, Engine
 
-from patron import accounts, fields, instance
+from patron import accounts, dedupe, fields, instance
+from patron.cli_dedupe import dedupe_app
 from patron.cli_quality import quality_app
 from patron.cli_support import (
     JsonOption,
@@ -54,6 +55,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan")
 app.add_typer(quality_app, name="quality")
+app.add_typer(dedupe_app, name="dedupe")
 
 
 @app.command()
@@ -515,7 +517,21 @@ def demo(
                 default_region=settings.default_region,
                 progress=advance,
             )
+            # Identity resolution, as the nightly job would: the apps' duplicates merged or queued.
+            match_config = dedupe.match_config(settings)
+            resolved = dedupe.run_dedupe(
+                engine,
+                config=match_config,
+                survivorship=dedupe.survivorship_of(match_config, settings),
+                rules=rules_from(settings),
+                actor="demo",
+                progress=advance,
+            ).as_dict()
         if not as_json:
+            out.print(
+                f"[bold]dedupe[/]: merged {resolved['auto_merged']:,} duplicate profiles across the apps; "
+                f"{resolved['queued']:,} possible duplicates wait for review (Duplicates in the admin)."
+            )
             out.print(
                 f"[bold]web[/]: {events['sent']:,} behavioural events (visits, product views, carts, orders, "
                 f"email events) sent through the tracking API's ingest: {events['accepted']:,} accepted, "
@@ -526,7 +542,13 @@ def demo(
     with transaction(engine, write=False) as conn:
         totals = stats(conn)
     emit(
-        {"imports": results, "events": events, "stats": totals, "quality_score": quality["score"]},
+        {
+            "imports": results,
+            "events": events,
+            "dedupe": resolved,
+            "stats": totals,
+            "quality_score": quality["score"],
+        },
         as_json,
         lambda: out.print(
             f"Demo loaded: [bold]{totals['profiles']:,}[/] profiles, "

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     quality_email_dns_check: bool = False
     quality_dns_timeout_s: float = 2.0
 
+    # Duplicate detection. A match configuration file (JSON or YAML: fields to compare and their
+    # kind, thresholds, survivorship rules, source priority) replacing the built-in defaults, and
+    # sources most trusted first for the trusted_source survivorship rule (overrides the file's).
+    dedupe_config: str | None = None
+    dedupe_source_priority: list[str] | None = None
+
     # Admin sessions.
     session_ttl_hours: int = 12
 

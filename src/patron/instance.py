@@ -17,7 +17,7 @@ from patron.storage.engine import transaction
 from patron.storage.migrate import upgrade
 from patron.storage.schema import instance_settings
 from patron.storage.statements import insert_ignoring_conflicts
-from patron.worker.handlers import SCHEDULES
+from patron.worker.handlers import DEFERRED_KINDS, SCHEDULES
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 _SECRET_KEY = "secret_key"
@@ -55,7 +55,10 @@ def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> Ini
     with transaction(engine) as conn:
         seed_standard_fields(conn)
         for name, (kind, interval_s) in SCHEDULES.items():
-            ensure_schedule(conn, name, kind, interval_s=interval_s)
+            # Work that changes data (dedupe merges) first runs one interval after set-up, not
+            # the moment a fresh instance starts; reports run at once.
+            delay = interval_s if kind in DEFERRED_KINDS else 0
+            ensure_schedule(conn, name, kind, interval_s=interval_s, first_run_in_s=delay)
         _ensure_secret_key(conn)
         _install_default_standards_once(conn)
         if count_users(conn):

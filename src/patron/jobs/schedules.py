@@ -14,7 +14,13 @@ from patron.storage.types import utcnow
 
 
 def ensure_schedule(
-    conn: Connection, name: str, kind: str, *, interval_s: int, payload: dict[str, Any] | None = None
+    conn: Connection,
+    name: str,
+    kind: str,
+    *,
+    interval_s: int,
+    payload: dict[str, Any] | None = None,
+    first_run_in_s: int = 0,
 ) -> None:
     """Create the schedule if it does not exist (a changed interval is kept as configured)."""
     conn.execute(
@@ -23,7 +29,7 @@ def ensure_schedule(
             kind=kind,
             payload=payload or {},
             interval_s=interval_s,
-            next_run_at=utcnow(),
+            next_run_at=utcnow() + timedelta(seconds=first_run_in_s),
             is_enabled=True,
         )
     )

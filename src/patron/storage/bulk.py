@@ -112,3 +112,26 @@ def _staging_table(
     conn.exec_driver_sql(f"TRUNCATE {stage}")
     _copy(conn, stage, columns, rows)
     return stage
+
+
+def repoint(conn: Connection, table: Table, column: str, moves: Sequence[tuple[Any, Any]]) -> int:
+    """UPDATE table SET column = new WHERE column = old, for every (old, new), in one statement.
+
+    SQLite: one driver-level executemany. PostgreSQL: one UPDATE joined to the unnested pairs.
+    Returns the number of rows changed.
+    """
+    if not moves:
+        return 0
+    if conn.dialect.name != "postgresql":
+        cursor = conn.exec_driver_sql(
+            f"UPDATE {table.name} SET {column} = ? WHERE {column} = ?", [(new, old) for old, new in moves]
+        )
+        return cursor.rowcount
+    olds = [old for old, _ in moves]
+    news = [new for _, new in moves]
+    result = conn.exec_driver_sql(
+        f"UPDATE {table.name} AS t SET {column} = m.new FROM unnest(%(olds)s::text[], %(news)s::text[]) "
+        f"AS m(old, new) WHERE t.{column} = m.old",
+        {"olds": olds, "news": news},
+    )
+    return result.rowcount

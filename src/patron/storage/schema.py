@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -81,11 +82,32 @@ merge_candidates = Table(
     Column("profile_b", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False),
     Column("reason", Text, nullable=False),
     Column("evidence", JSONType, nullable=False),
+    # open (in the review queue) | merged | distinct ("not the same person") | closed (superseded)
     Column("status", String(16), nullable=False, server_default="open"),
+    # ingest (one record matched both) | fuzzy (the dedupe model) | email_key (same folded address)
+    Column("origin", String(16), nullable=False, server_default="ingest"),
+    # Match probability from the last dedupe run that scored the pair.
+    Column("score", Float, nullable=True),
+    # A reviewer skipped it: it goes to the back of the queue.
+    Column("skipped_at", UTCDateTime, nullable=True),
+    Column("resolved_by", String(128), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
     UniqueConstraint("profile_a", "profile_b", name="uq_merge_candidates_pair"),
     Index("ix_merge_candidates_profile_b", "profile_b"),
+    Index("ix_merge_candidates_queue", "status", "score"),
+)
+
+match_decisions = Table(
+    "match_decisions",
+    metadata,
+    # "Not the same person", remembered across dedupe runs. No foreign keys: a decision outlives
+    # merges (it is followed to the surviving profile) and must not vanish with a candidate row.
+    Column("profile_a", ID, primary_key=True),
+    Column("profile_b", ID, primary_key=True),
+    Column("decision", String(16), nullable=False),
+    Column("actor", String(128), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 fields = Table(
@@ -290,7 +312,16 @@ profile_merges = Table(
     Column("reason", Text, nullable=False),
     Column("evidence", JSONType, nullable=False),
     Column("snapshot", JSONType, nullable=False),
+    # The kept profile's row before the merge and the values the merge gave it: an unmerge puts
+    # back every value nobody has changed since.
+    Column("kept_before", JSONType, nullable=True),
+    # Merges of one dedupe cluster share a group.
+    Column("group_id", String(26), nullable=True),
+    Column("score", Float, nullable=True),
+    Column("actor", String(128), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("undone_at", UTCDateTime, nullable=True),
+    Column("undone_by", String(128), nullable=True),
 )
 
 event_definitions = Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete
 
 from patron.accounts import purge_expired_sessions
 from patron.config import Settings
+from patron.dedupe import match_config, parse_config, run_dedupe, survivorship_of
 from patron.files import delete_files_before, load_file, store_file
 from patron.identity import rules_from
 from patron.imports.runner import ImportSummary, run_import
@@ -25,6 +27,7 @@ from patron.storage.types import utcnow
 
 MAINTENANCE = "maintenance"
 QUALITY_SNAPSHOT = "quality_snapshot"
+DEDUPE = "dedupe"
 # Finished jobs and stored files older than this are removed by the maintenance job.
 RETENTION = timedelta(days=30)
 
@@ -110,13 +113,41 @@ def quality_snapshot(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
     return {"score": report["score"], "profiles": report["profiles"], "stale": report["stale"]}
 
 
+def dedupe(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Find duplicates: merge the sure ones, queue the likely ones for review."""
+    settings = ctx.settings
+    config = parse_config(payload["config"]) if payload.get("config") else match_config(settings)
+    reported = [0.0]
+
+    def progress(label: str, done: int, total: int) -> None:
+        if time.monotonic() - reported[0] >= 1.0:  # a heartbeat a second is plenty
+            reported[0] = time.monotonic()
+            with transaction(ctx.engine) as conn:
+                ctx.progress(conn, done, total or None, label)
+
+    summary = run_dedupe(
+        ctx.engine,
+        config=config,
+        survivorship=survivorship_of(config, settings),
+        rules=rules_from(settings),
+        threshold=payload.get("threshold"),
+        actor=payload.get("actor") or "worker",
+        progress=progress,
+    )
+    return summary.as_dict()
+
+
 HANDLERS: dict[str, Handler] = {
     IMPORT_CSV: import_csv,
     MAINTENANCE: maintenance,
     QUALITY_SNAPSHOT: quality_snapshot,
+    DEDUPE: dedupe,
 }
 # name -> (kind, interval in seconds): created by `patron init`.
 SCHEDULES: dict[str, tuple[str, int]] = {
     "hourly-maintenance": (MAINTENANCE, 3600),
     "hourly-quality-snapshot": (QUALITY_SNAPSHOT, 3600),
+    "daily-dedupe": (DEDUPE, 86400),
 }
+# Kinds whose schedule first runs one interval after `init`.
+DEFERRED_KINDS = frozenset({DEDUPE})

@@ -1,0 +1,244 @@
+"""A dedupe run: read profiles, find duplicates, merge the sure ones, queue the likely ones for review."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from patron.dedupe.config import DEFAULT_CONFIG, MatchConfig, load_config
+from patron.dedupe.decisions import distinct_pairs
+from patron.dedupe.engine import RecordTable, find_matches
+from patron.dedupe.loading import load_table
+from patron.dedupe.merging import MergeRequest, merge_groups
+from patron.dedupe.queue import QueuedPair, count_open, queue_pairs
+from patron.dedupe.survivorship import Survivorship
+from patron.errors import Invalid
+from patron.identity.rules import IdentityRules
+from patron.storage.engine import transaction
+from patron.storage.schema import merge_candidates, profiles
+
+Progress = Callable[[str, int, int], None]
+FUZZY, EMAIL_KEY, INGEST = "fuzzy", "email_key", "ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeSummary:
+    """What one run did (the `patron dedupe --json` object)."""
+
+    profiles: int
+    compared: int
+    auto_merged: int  # profiles merged into another
+    groups: int  # survivors that absorbed at least one profile
+    queued: int  # pairs waiting for review after the run
+    newly_queued: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return asdict(self)
+
+
+def match_config(settings: Any, path: str | None = None) -> MatchConfig:
+    """The match configuration of a run: `path`, else PATRON_DEDUPE_CONFIG, else the defaults."""
+    chosen = path or settings.dedupe_config
+    return load_config(chosen) if chosen else DEFAULT_CONFIG
+
+
+def survivorship_of(config: MatchConfig, settings: Any) -> Survivorship:
+    """Survivorship rules from the match configuration; PATRON_DEDUPE_SOURCE_PRIORITY wins."""
+    priority = settings.dedupe_source_priority or config.source_priority
+    return Survivorship.of(
+        default_rule=config.default_rule, rules=config.survivorship, source_priority=priority
+    )
+
+
+def run_dedupe(
+    engine: Engine,
+    *,
+    config: MatchConfig,
+    survivorship: Survivorship,
+    rules: IdentityRules,
+    threshold: float | None = None,
+    actor: str = "dedupe",
+    progress: Progress | None = None,
+) -> DedupeSummary:
+    """Find duplicates among all profiles; merge groups at or above the auto threshold, queue the rest."""
+    if threshold is not None and not 0 < threshold < 1:
+        raise Invalid(f"threshold {threshold} must be a probability between 0 and 1", field="threshold")
+    started = time.perf_counter()
+    with transaction(engine, write=False) as conn:
+        table = load_table(conn, config, rules=rules, progress=progress)
+        distinct = distinct_pairs(conn)
+        recorded = _recorded_pairs(conn)
+        same_email = _same_email_key(conn)
+    index = {pid: position for position, pid in enumerate(table.ids)}
+    cannot_link = _positions(index, distinct)
+    must_compare = _positions(index, list(recorded) + same_email)
+    result = None
+    if _comparable(table):  # a handful of profiles with nothing in common: only exact keys apply
+        result = find_matches(
+            table, config, auto_threshold=threshold, cannot_link=cannot_link, must_compare=must_compare,
+            progress=progress,
+        )  # fmt: skip
+    auto = threshold if threshold is not None else config.auto_threshold
+    found = result.clusters if result else []
+    clusters = _with_same_email(found, _positions(index, same_email), table, set(cannot_link))
+    member_of = {position: number for number, cluster in enumerate(clusters) for position in cluster}
+    probability: dict[tuple[int, int], float] = {}
+    if result is not None:
+        for a, b, p in zip(result.left, result.right, result.probability, strict=True):
+            probability[(int(a), int(b))] = float(p)
+    model = result.model if result else None
+    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    queued: list[QueuedPair] = []
+    for (a, b), p in probability.items():
+        group = member_of.get(a)
+        if group is not None and group == member_of.get(b):
+            edges[group].append((a, b))
+            continue
+        pair = (table.ids[a], table.ids[b])
+        origin = recorded.get((min(pair), max(pair)), FUZZY)
+        queued.append(QueuedPair(pair[0], pair[1], p, origin, _reason(origin, p, auto, table, a, b)))
+    requests = []
+    for number, cluster in enumerate(clusters):
+        pairs = tuple(
+            _explained(model, table, a, b, probability.get((a, b))) for a, b in edges[number]
+        )
+        scores = [p["probability"] for p in pairs if p.get("probability") is not None]
+        reason = "same email address (folded)" if not scores else f"match probability at least {auto:g}"
+        requests.append(
+            MergeRequest(tuple(table.ids[i] for i in cluster), reason, min(scores) if scores else None, pairs)
+        )
+    with transaction(engine) as conn:
+        outcomes = merge_groups(conn, requests, survivorship=survivorship, actor=actor)
+        alive = _existing(conn, {pid for pair in queued for pid in (pair.first, pair.second)})
+        explained = [
+            pair.explained(
+                _explained(model, table, index[pair.first], index[pair.second], pair.probability)
+            )
+            for pair in queued
+            if pair.first in alive and pair.second in alive
+        ]
+        newly = queue_pairs(conn, explained)
+        open_now = count_open(conn)
+    return DedupeSummary(
+        profiles=len(table.ids),
+        compared=int(result.compared) if result else 0,
+        auto_merged=sum(len(o.absorbed) for o in outcomes),
+        groups=len(outcomes),
+        queued=open_now,
+        newly_queued=newly,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _recorded_pairs(conn: Connection) -> dict[tuple[str, str], str]:
+    """Open candidates already recorded (at ingest or by an earlier run): pair -> origin."""
+    query = select(
+        merge_candidates.c.profile_a, merge_candidates.c.profile_b, merge_candidates.c.origin
+    ).where(merge_candidates.c.status == "open")
+    return {(a, b): origin for a, b, origin in conn.execute(query)}
+
+
+def _same_email_key(conn: Connection) -> list[tuple[str, str]]:
+    """Pairs of profiles whose email folds to the same key (Gmail dots and +tags): one address."""
+    shared = (
+        select(profiles.c.email_key)
+        .where(profiles.c.email_key.is_not(None))
+        .group_by(profiles.c.email_key)
+        .having(func.count() > 1)
+    )
+    holders: dict[str, list[str]] = defaultdict(list)
+    query = select(profiles.c.email_key, profiles.c.id).where(profiles.c.email_key.in_(shared))
+    for key, pid in conn.execute(query):
+        holders[key].append(pid)
+    return [(ids[0], other) for ids in holders.values() for other in ids[1:]]
+
+
+def _positions(index: dict[str, int], pairs: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
+    found = []
+    for a, b in pairs:
+        if a in index and b in index:
+            i, j = index[a], index[b]
+            found.append((min(i, j), max(i, j)))
+    return found
+
+
+def _with_same_email(
+    clusters: Sequence[Sequence[int]], same: Sequence[tuple[int, int]], table: RecordTable,
+    cannot_link: set[tuple[int, int]],
+) -> list[list[int]]:  # fmt: skip
+    """Join profiles sharing a folded email into the engine's clusters, unless a user id or a
+    reviewer's "not the same person" says otherwise."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    members: dict[int, set[int]] = {}
+    for cluster in clusters:
+        root = find(cluster[0])
+        for position in cluster[1:]:
+            parent[find(position)] = root
+        members[root] = set(cluster)
+    for a, b in same:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        left, right = members.get(ra, {a}), members.get(rb, {b})
+        if _conflict(left, right, table, cannot_link):
+            continue
+        parent[rb] = ra
+        members[ra] = left | right
+        members.pop(rb, None)
+    return [sorted(group) for root, group in members.items() if find(root) == root and len(group) > 1]
+
+
+def _conflict(left: set[int], right: set[int], table: RecordTable, cannot_link: set[tuple[int, int]]) -> bool:
+    for column in table.exclusive.values():
+        held = {column[i] for i in left if column[i] is not None}
+        other = {column[i] for i in right if column[i] is not None}
+        if held and other and held != other:
+            return True
+    return any((min(a, b), max(a, b)) in cannot_link for a in left for b in right)
+
+
+def _reason(origin: str, probability: float, auto: float, table: RecordTable, a: int, b: int) -> str:
+    if origin == INGEST:
+        return "one record matched both profiles"
+    for kind, column in table.exclusive.items():
+        if column[a] is not None and column[b] is not None and column[a] != column[b]:
+            return f"likely the same person, but each has its own {kind}"
+    if probability >= auto:
+        return "likely the same person; left for review because it would join profiles that do not all match"
+    return "possibly the same person"
+
+
+def _comparable(table: RecordTable) -> bool:
+    """True when at least one trait is held by two profiles: something the model can compare."""
+    return any(sum(value is not None for value in column) >= 2 for column in table.values.values())
+
+
+def _explained(model: Any, table: RecordTable, a: int, b: int, probability: float | None) -> dict[str, Any]:
+    evidence = dict(model.explain(table, a, b)) if model is not None else {}
+    if probability is not None:
+        evidence["probability"] = probability
+    return {"a": table.ids[a], "b": table.ids[b], **evidence}
+
+
+def _existing(conn: Connection, ids: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 2000):
+        chunk = ordered[start : start + 2000]
+        found.update(conn.execute(select(profiles.c.id).where(profiles.c.id.in_(chunk))).scalars())
+    return found
