@@ -45,12 +45,16 @@ from dedupe_data import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-PATRON = ROOT / ".venv" / "bin" / "patron"
+# The real CLI, as `patron` runs it, from the interpreter running this script (the venv).
+PATRON = [sys.executable, "-m", "patron"]
 FEBRL_CONFIG = Path(__file__).resolve().parent / "febrl_match.json"
 FEBRL_SOURCE = "febrl"
 CONTACT_SOURCE = "crm"
 # FEBRL column -> Patron field; the other columns become custom traits under their own names.
 FEBRL_MAPPING = {"given_name": "first_name", "surname": "last_name"}
+# The importer files date_of_birth under the standard birthday trait (patron/quality/standards.py),
+# even with --map date_of_birth=date_of_birth, so the match config must name it so.
+IMPORTED_AS = {"date_of_birth": "birthday"}
 SPLINK_THREADS = 2
 # Splink's FEBRL examples cluster at this match probability.
 SPLINK_CLUSTER_THRESHOLD = 0.9
@@ -145,7 +149,7 @@ def run_patron(env: dict[str, str], *args: str) -> Measured:
         tempfile.TemporaryFile("w+", encoding="utf-8") as err,
     ):
         started = time.perf_counter()
-        process = subprocess.Popen([str(PATRON), *args], env=env, stdout=out, stderr=err, cwd=ROOT)
+        process = subprocess.Popen([*PATRON, *args], env=env, stdout=out, stderr=err, cwd=ROOT)
         sampler = TreeMemorySampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -238,38 +242,21 @@ def exported_clusters(env: dict[str, str], source: str) -> list[list[str]]:
 
 def has_dedupe_command() -> bool:
     """Whether this checkout's CLI has `patron dedupe` yet."""
-    result = subprocess.run([str(PATRON), "dedupe", "--help"], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run([*PATRON, "dedupe", "--help"], capture_output=True, text=True, cwd=ROOT)
     return result.returncode == 0
 
 
-def match_config_without(config_path: Path, dropped: tuple[str, ...], directory: Path) -> Path:
-    """A copy of the match config with no rule for the dropped columns (FEBRL3 without soc_sec_id)."""
-    if not dropped:
-        return config_path
+def febrl_match_config(config_path: Path, dropped: tuple[str, ...], directory: Path) -> Path:
+    """The match config for the imported traits: named as the importer files them, dropped ones left out."""
     config = json.loads(config_path.read_text())
-    derived = _without_fields(config, set(dropped))
-    path = directory / f"{config_path.stem}-without-{'-'.join(dropped)}.json"
-    path.write_text(json.dumps(derived, indent=2))
+    fields = {}
+    for name, kind in config["fields"].items():
+        if name not in dropped:
+            fields[IMPORTED_AS.get(name, name)] = kind
+    suffix = "-without-" + "-".join(dropped) if dropped else ""
+    path = directory / f"{config_path.stem}{suffix}-as-imported.json"
+    path.write_text(json.dumps({**config, "fields": fields}, indent=2))
     return path
-
-
-def _without_fields(config: object, dropped: set[str]) -> object:
-    """Drop every field rule naming a dropped field, whether rules are a list or a {name: rule} map."""
-    if isinstance(config, dict):
-        kept = {}
-        for key, value in config.items():
-            if key in dropped and isinstance(value, dict | str):
-                continue
-            kept[key] = _without_fields(value, dropped)
-        return kept
-    if isinstance(config, list):
-        return [
-            _without_fields(item, dropped)
-            for item in config
-            if not (isinstance(item, dict) and (item.get("field") in dropped or item.get("name") in dropped))
-            and not (isinstance(item, str) and item in dropped)
-        ]
-    return config
 
 
 def patron_febrl(labelled: LabelledSet, *, config: Path, threshold: float | None) -> RunResult:
@@ -286,7 +273,7 @@ def patron_febrl(labelled: LabelledSet, *, config: Path, threshold: float | None
             )
             imports.append({k: summary.get(k) for k in ("rows", "created", "flagged", "rejected", "reasons")})
         result.details["imports"] = imports
-        args = ["dedupe", "--config", str(match_config_without(config, labelled.dropped_columns, directory))]
+        args = ["dedupe", "--config", str(febrl_match_config(config, labelled.dropped_columns, directory))]
         if threshold is not None:
             args += ["--threshold", str(threshold)]
         summary, measured = patron_json(env, *args)
@@ -302,14 +289,12 @@ def patron_febrl(labelled: LabelledSet, *, config: Path, threshold: float | None
 # --- Splink 5 on DuckDB -------------------------------------------------------------------------
 
 
-def splink_febrl(labelled: LabelledSet, *, threads: int = SPLINK_THREADS) -> RunResult:
-    """Splink's standard FEBRL model: u by random sampling, m by EM, clusters at 0.9."""
+def splink_febrl(labelled: LabelledSet, *, model: str = "full", threads: int = SPLINK_THREADS) -> RunResult:
+    """Splink's FEBRL model: prior from exact rules, u by random sampling, m by EM, clusters at 0.9."""
     import duckdb
-    import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    columns = set(labelled.frames[0].columns)
-    has_ssid = "soc_sec_id" in columns
+    has_ssid = "soc_sec_id" in labelled.frames[0].columns
     connection = duckdb.connect()
     connection.execute(f"SET threads TO {threads}")
     db_api = DuckDBAPI(connection)
@@ -327,28 +312,16 @@ def splink_febrl(labelled: LabelledSet, *, threads: int = SPLINK_THREADS) -> Run
         block_on("given_name", "surname", "date_of_birth"),
         "l.given_name = r.surname and l.surname = r.given_name and l.date_of_birth = r.date_of_birth",
     ]
-    comparisons = [
-        cl.NameComparison("given_name"),
-        cl.NameComparison("surname"),
-        cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
-        cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(term_frequency_adjustments=True),
-        cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
-        cl.JaroWinklerAtThresholds("address_2", [0.9, 0.7]),
-        cl.JaroWinklerAtThresholds("suburb", [0.9, 0.7]).configure(term_frequency_adjustments=True),
-        cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
-        cl.ExactMatch("state").configure(term_frequency_adjustments=True),
-    ]
     if has_ssid:
         prediction_blocks.insert(0, block_on("soc_sec_id"))
         deterministic_rules.insert(0, block_on("soc_sec_id"))
-        comparisons.insert(3, cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]))
 
     started = time.perf_counter()
     settings = SettingsCreator(
         unique_id_column_name=FEBRL_ID_COLUMN,
         link_type="link_only" if len(tables) > 1 else "dedupe_only",
         blocking_rules_to_generate_predictions=prediction_blocks,
-        comparisons=comparisons,
+        comparisons=splink_comparisons(model, has_ssid=has_ssid),
     )
     linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(deterministic_rules, recall=0.9)
@@ -366,17 +339,53 @@ def splink_febrl(labelled: LabelledSet, *, threads: int = SPLINK_THREADS) -> Run
     connection.close()
     clusters = frame.groupby("cluster_id")[FEBRL_ID_COLUMN].apply(list).tolist()
     return RunResult(
-        "splink",
+        splink_label(model),
         labelled.name,
         score=score(pairs_within(clusters), labelled.true_pairs),
         seconds=round(seconds, 3),
         details={
+            "model": model,
             "threads": threads,
             "cluster_threshold": SPLINK_CLUSTER_THRESHOLD,
             "training_s": round(trained - started, 3),
             "predict_and_cluster_s": round(finished - trained, 3),
         },
     )
+
+
+def splink_label(model: str) -> str:
+    """How a Splink model is named in the tables."""
+    return "splink" if model == "full" else f"splink-{model}"
+
+
+def splink_comparisons(model: str, *, has_ssid: bool) -> list:
+    """full: every FEBRL column; compact: the columns of Splink's own FEBRL3 example (faster, less exact)."""
+    import splink.comparison_library as cl
+
+    names_and_dob = [
+        cl.NameComparison("given_name"),
+        cl.NameComparison("surname"),
+        cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+    ]
+    ssid = (
+        [cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2] if model == "full" else [2])]
+        if has_ssid
+        else []
+    )
+    street_number = cl.ExactMatch("street_number").configure(term_frequency_adjustments=True)
+    if model == "compact":
+        postcode = cl.ExactMatch("postcode").configure(term_frequency_adjustments=True)
+        return [*names_and_dob, *ssid, street_number, postcode]
+    return [
+        *names_and_dob,
+        *ssid,
+        cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(term_frequency_adjustments=True),
+        cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
+        cl.JaroWinklerAtThresholds("address_2", [0.9, 0.7]),
+        cl.JaroWinklerAtThresholds("suburb", [0.9, 0.7]).configure(term_frequency_adjustments=True),
+        street_number,
+        cl.ExactMatch("state").configure(term_frequency_adjustments=True),
+    ]
 
 
 # --- the generated contact list ----------------------------------------------------------------
@@ -419,16 +428,16 @@ def _cell(value: float | None, digits: int) -> str:
 def print_febrl_table(name: str, records: int, true_pairs: int, results: list[RunResult]) -> None:
     """One data set: each tool's precision, recall, F1 and seconds."""
     print(f"\n{name}: {records:,} records, {true_pairs:,} true pairs")
-    heading = f"{'tool':<8} {'precision':>9} {'recall':>7} {'F1':>7} {'seconds':>8} {'wall s':>7}"
+    heading = f"{'tool':<14} {'precision':>9} {'recall':>7} {'F1':>7} {'seconds':>8} {'wall s':>7}"
     print(f"  {heading}  pairs (tp/pred)")
     for result in results:
         if result.error:
-            print(f"  {result.tool:<8} {result.error}")
+            print(f"  {result.tool:<14} {result.error}")
             continue
         s = result.score
         pairs = f"{s.true_positives:,}/{s.predicted_pairs:,}" if s else "-"
         print(
-            f"  {result.tool:<8} {_cell(s and s.precision, 4):>9} {_cell(s and s.recall, 4):>7}"
+            f"  {result.tool:<14} {_cell(s and s.precision, 4):>9} {_cell(s and s.recall, 4):>7}"
             f" {_cell(s and s.f1, 4):>7} {_cell(result.seconds, 2):>8} {_cell(result.wall_s, 2):>7}  {pairs}"
         )
 
@@ -465,6 +474,11 @@ def main() -> None:
         "--datasets", default=",".join(FEBRL_SETS), help="comma-separated: " + ", ".join(FEBRL_SETS)
     )
     parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument(
+        "--splink-models",
+        default="full",
+        help="full (every FEBRL column), compact (the columns of Splink's FEBRL3 example), or full,compact",
+    )
     parser.add_argument("--skip-patron", action="store_true", help="only Splink")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--large-size", type=int, default=200_000)
@@ -474,6 +488,9 @@ def main() -> None:
     args = parser.parse_args()
     names = [name.strip() for name in args.datasets.split(",") if name.strip()]
     unknown = sorted(set(names) - set(FEBRL_SETS))
+    unknown_models = sorted(set(m.strip() for m in args.splink_models.split(",")) - {"full", "compact"})
+    if unknown_models:
+        parser.error(f"unknown Splink model(s) {', '.join(unknown_models)}; choose full and/or compact")
     if unknown:
         parser.error(f"unknown data set(s) {', '.join(unknown)}; choose from {', '.join(FEBRL_SETS)}")
     run_patron_too = not args.skip_patron
@@ -494,7 +511,9 @@ def main() -> None:
             run = partial(patron_febrl, labelled, config=args.config, threshold=args.threshold)
             results.append(_guarded("patron", name, run))
         if not args.skip_splink:
-            results.append(_guarded("splink", name, partial(splink_febrl, labelled)))
+            for model in args.splink_models.split(","):
+                run = partial(splink_febrl, labelled, model=model.strip())
+                results.append(_guarded(splink_label(model.strip()), name, run))
         report["febrl"].append(
             {
                 "data_set": name,

@@ -255,22 +255,21 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 def contact_row(person: Person, row_id: str, rng: random.Random, *, is_repeat: bool) -> list[str]:
-    """One CSV row for the person; a repeat row always keeps the email or the phone recognisable."""
+    """One CSV row for the person; a repeat row keeps the email or the phone, perhaps written otherwise."""
     first, last = name_variant(person, rng) if is_repeat else (person.given, person.family)
     email = email_variant(person, rng) if is_repeat else person.email
     phone = phone_variant(person, rng)
-    if is_repeat:
-        roll = rng.random()
-        if roll < 0.25:
-            email = ""
-        elif roll < 0.5:
-            phone = ""
-    else:
-        roll = rng.random()
-        if roll < 0.08:
-            email = ""
-        elif roll < 0.2:
-            phone = ""
+    roll = rng.random()
+    if is_repeat and person.company and roll < 0.15:
+        email = work_email(person)  # signed up again from the office: only the phone is shared
+    elif is_repeat and roll < 0.35:
+        email = ""
+    elif is_repeat and roll < 0.6:
+        phone = ""
+    elif not is_repeat and roll < 0.08:
+        email = ""
+    elif not is_repeat and roll < 0.2:
+        phone = ""
     if rng.random() < 0.03:
         first = ""
     city = person.city if rng.random() < 0.7 else ""
@@ -279,6 +278,12 @@ def contact_row(person: Person, row_id: str, rng: random.Random, *, is_repeat: b
     if not country and person.is_korean and not phone.startswith("+"):
         country = "KR"  # a Korean phone without +82 needs the country to be read at all
     return [row_id, email, phone, first, last, country, city, company]
+
+
+def work_email(person: Person) -> str:
+    """The address at the person's employer."""
+    domain = person.company.lower().replace(" ", "") + ".com"
+    return f"{person.given}.{person.family}@{domain}".lower()
 
 
 def generate_contacts(size: int, *, seed: int = 20261201) -> Iterator[tuple[list[str], int]]:
