@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -103,9 +104,133 @@ def print_row(row: dict) -> None:
     )
 
 
-def synthetic_child(n: int) -> None:
-    from dedupe_synthetic import synthetic_table  # bench/dedupe_synthetic.py
+NICKNAMES = {
+    "William": "Bill", "Robert": "Bob", "Michael": "Mike", "James": "Jim", "Benjamin": "Ben",
+    "Daniel": "Dan", "Matthew": "Matt", "Joseph": "Joe", "Andrew": "Andy", "Samuel": "Sam",
+    "Christopher": "Chris", "Nathan": "Nate", "Thomas": "Tom", "Elizabeth": "Liz", "Abigail": "Abby",
+    "Jessica": "Jess", "Isabella": "Bella", "Charlotte": "Lottie", "Olivia": "Liv", "Zoe": "Zoey",
+}  # fmt: skip
+COMPANIES = ["Northwind Traders", "Blue Harbor Labs", "한빛소프트", "누리테크", None, None, None]
+MAIL_DOMAINS = ["gmail.com", "naver.com", "yahoo.com", "outlook.com", "daum.net", "hotmail.com"]
 
+
+def _typo(text: str, rng: random.Random) -> str:
+    if len(text) < 3:
+        return text
+    k = rng.randrange(len(text) - 1)
+    choice = rng.random()
+    if choice < 0.4:  # transposition
+        return text[:k] + text[k + 1] + text[k] + text[k + 2 :]
+    if choice < 0.7:  # deletion
+        return text[:k] + text[k + 1 :]
+    return text[:k] + rng.choice("aeiounrst") + text[k + 1 :]  # substitution
+
+
+_TAKEN: set[str] = set()
+
+
+def _unused(email: str, rng: random.Random) -> str:
+    """An address no other person has (a mailbox belongs to one person), adding digits if needed."""
+    from patron.dedupe.compare import fold_email
+
+    while fold_email(email) in _TAKEN:
+        local, domain = email.split("@")
+        email = f"{local}{rng.randrange(10)}@{domain}"
+    _TAKEN.add(fold_email(email))
+    return email
+
+
+def _person(k: int, rng: random.Random) -> dict:
+    from patron.demo import names
+
+    korean = rng.random() < 0.5
+    if korean:
+        (sur_h, sur_r, _), (given_h, given_r) = (
+            rng.choices(names.KOREAN_SURNAMES, weights=[w for *_, w in names.KOREAN_SURNAMES])[0],
+            rng.choice(names.KOREAN_GIVEN_NAMES),
+        )
+        first, last, roman = given_h, sur_h, (given_r, sur_r)
+        country, city = "KR", rng.choice(names.KOREAN_CITIES)[0]
+        phone = f"+8210{rng.randrange(10**7, 10**8)}"
+    else:
+        first, last = (
+            rng.choice(names.ENGLISH_FIRST_NAMES + list(NICKNAMES)),
+            rng.choice(names.ENGLISH_LAST_NAMES),
+        )
+        roman = (first, last)
+        country = rng.choice(["US", "GB", "CA"])
+        city = rng.choice(names.ENGLISH_CITIES[country])[0]
+        phone = f"+1{rng.randrange(200, 999)}{rng.randrange(10**6, 10**7)}"
+    local = rng.choice(["{f}.{l}", "{f}{l}", "{l}.{f}", "{f}{n}", "{f}.{l}{n}"]).format(
+        f=roman[0].lower(), l=roman[1].lower(), n=rng.randrange(1, 9999)
+    )
+    email = _unused(f"{local}@{rng.choice(MAIL_DOMAINS)}", rng)
+    return {
+        "first_name": first, "last_name": last, "roman": roman, "korean": korean,
+        "email": email, "phone": phone, "country": country, "city": city,
+        "birthday": f"{rng.randrange(1950, 2006)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        if rng.random() < 0.6 else None,
+        "company": rng.choice(COMPANIES),
+    }  # fmt: skip
+
+
+def _variant(person: dict, rng: random.Random) -> dict:
+    """Another record of the same person, written differently."""
+    record = dict(person)
+    if person["korean"] and rng.random() < 0.5:
+        record["first_name"], record["last_name"] = person["roman"]
+    elif not person["korean"] and person["first_name"] in NICKNAMES and rng.random() < 0.5:
+        record["first_name"] = NICKNAMES[person["first_name"]]
+    if rng.random() < 0.2:
+        record["first_name"] = _typo(record["first_name"], rng)
+    if rng.random() < 0.1:
+        record["last_name"] = _typo(record["last_name"], rng)
+    if rng.random() < 0.3:
+        record["first_name"] = (
+            record["first_name"].upper() if rng.random() < 0.5 else record["first_name"].lower()
+        )
+    local, domain = person["email"].split("@")
+    roll = rng.random()
+    if roll < 0.25 and domain == "gmail.com":
+        record["email"] = local.replace(".", "") + f"+{rng.choice(['shop', 'news', 'x'])}@gmail.com"
+    elif roll < 0.45:
+        record["email"] = _unused(f"{local}@{rng.choice(MAIL_DOMAINS)}", rng)
+    elif roll < 0.6:
+        record["email"] = None
+    if rng.random() < 0.35:
+        record["phone"] = None
+    if rng.random() < 0.3:
+        record["birthday"] = None
+    if rng.random() < 0.3:
+        record["city"] = None
+    return record
+
+
+def synthetic_table(n: int, seed: int = 11) -> tuple[RecordTable, set[tuple[int, int]]]:
+    """About n records: people seen 1-3 times, Hangul/roman names, nicknames, typos, Gmail variants."""
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    person_of: list[int] = []
+    k = 0
+    while len(rows) < n:
+        person = _person(k, rng)
+        copies = rng.choices([1, 2, 3], weights=[70, 22, 8])[0]
+        for c in range(min(copies, n - len(rows))):
+            rows.append(person if c == 0 else _variant(person, rng))
+            person_of.append(k)
+        k += 1
+    traits = ["first_name", "last_name", "email", "phone", "country", "city", "birthday", "company"]
+    table = RecordTable(
+        ids=[f"s{i}" for i in range(len(rows))], values={t: [r[t] for r in rows] for t in traits}
+    )
+    by_person: dict[int, list[int]] = {}
+    for index, person in enumerate(person_of):
+        by_person.setdefault(person, []).append(index)
+    truth = {(a, b) for group in by_person.values() for a, b in combinations(group, 2)}
+    return table, truth
+
+
+def synthetic_child(n: int) -> None:
     from patron.dedupe.config import DEFAULT_CONFIG
 
     started = time.perf_counter()

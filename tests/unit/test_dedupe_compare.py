@@ -53,7 +53,9 @@ def test_gmail_dots_and_plus_tags_fold_to_one_mailbox():
     assert fold_email("min.jun+shop@gmail.com") == "minjun@gmail.com"
     assert fold_email("min.jun+news@naver.com") == "min.jun@naver.com"
     assert level_of("email", "min.jun+shop@gmail.com", "minjun@googlemail.com") == "same mailbox"
-    assert level_of("email", "minjun.kim@gmail.com", "minjun.kim@naver.com") == "similar local part"
+    assert level_of("email", "minjun.kim@gmail.com", "minjun.kim@naver.com") == "same local part"
+    assert level_of("email", "minjun.kim@naver.com", "minjun.kmi@naver.com") == "local part one typo"
+    assert level_of("email", "minjun.kim1@naver.com", "minjun.kim7@naver.com") == "different"
     assert level_of("email", "minjun@gmail.com", "oliver@gmail.com") == "different"
 
 

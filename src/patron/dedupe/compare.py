@@ -33,7 +33,7 @@ LEVEL_LABELS: dict[str, tuple[str, ...]] = {
     "postcode": ("missing", "exact", "one typo", "different"),
     "date": ("missing", "exact", "one typo or day/month swapped", "two typos", "different"),
     "identifier": ("missing", "exact", "one typo", "different"),
-    "email": ("missing", "exact", "same mailbox", "similar local part", "different"),
+    "email": ("missing", "exact", "same mailbox", "same local part", "local part one typo", "different"),
     "phone": ("missing", "exact", "same national number", "one typo", "different"),
     "exact": ("missing", "exact", "different"),
 }
@@ -43,6 +43,7 @@ _PUNCTUATION = re.compile(r"[^\w\s]+")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _NUMBER_TAIL = re.compile(r"\.0+$")
 _DIGITS = re.compile(r"\D+")
+_SEPARATORS = re.compile(r"[._-]+")
 _STREET_WORDS = {
     "street": "st", "str": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr",
     "place": "pl", "court": "ct", "crescent": "cres", "lane": "ln", "boulevard": "blvd",
@@ -50,6 +51,12 @@ _STREET_WORDS = {
     "square": "sq", "apartment": "apt", "unit": "u", "north": "n", "south": "s", "east": "e",
     "west": "w", "mount": "mt", "saint": "st",
 }  # fmt: skip
+
+
+def _digits(text: str) -> str:
+    return _DIGITS.sub("", text)
+
+
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
@@ -155,7 +162,9 @@ def _name_forms(keys: list[str]) -> dict[str, list[str]]:
 
 def _email_forms(keys: list[str]) -> dict[str, list[str]]:
     folded = [fold_email(k) for k in keys]
-    return {"folded": folded, "local": [f.rpartition("@")[0] or f for f in folded]}
+    # Local parts compare without separators: minjun.kim@gmail.com and minjunkim@naver.com are
+    # one person's habit on two providers far more often than two people.
+    return {"folded": folded, "local": [_SEPARATORS.sub("", f.rpartition("@")[0] or f) for f in folded]}
 
 
 def _phone_forms(keys: list[str]) -> dict[str, list[str]]:
@@ -303,12 +312,16 @@ def _date_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    folded = fv.forms["folded"]
-    same_mailbox = np.array([folded[x] == folded[y] for x, y in zip(a.tolist(), b.tolist(), strict=True)])
-    local = _similarity(
-        JaroWinkler.normalized_similarity, _pick(fv.forms["local"], a), _pick(fv.forms["local"], b)
-    )
-    levels = np.where(local >= 0.9, 3, 4).astype(np.uint8)
+    # Local parts are built from names, so "similar" is kept to one slip (kim.minjun/kim.mnjun):
+    # minjun.kim12 and minjun.kim87 (or minjun.kim1) are two people named Minjun Kim, not one.
+    folded, local = fv.forms["folded"], fv.forms["local"]
+    pairs = list(zip(a.tolist(), b.tolist(), strict=True))
+    same_mailbox = np.array([folded[x] == folded[y] for x, y in pairs], dtype=bool)
+    same_local = np.array([local[x] == local[y] for x, y in pairs], dtype=bool)
+    one_slip = _similarity(OSA.distance, _pick(local, a), _pick(local, b)) <= 1
+    one_slip &= np.array([_digits(local[x]) == _digits(local[y]) for x, y in pairs], dtype=bool)
+    levels = np.where(one_slip, 4, 5).astype(np.uint8)
+    levels[same_local] = 3
     levels[same_mailbox] = 2
     return levels
 
