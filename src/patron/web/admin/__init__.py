@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from patron.web.admin import auth, pages, quality, tracking
+from patron.web.admin import auth, duplicates, pages, quality, tracking
 from patron.web.admin.auth import CsrfFailed, LoginRequired
 from patron.web.admin.render import HERE
 
@@ -11,6 +11,7 @@ router.include_router(auth.router)
 router.include_router(pages.router)
 router.include_router(tracking.router)
 router.include_router(quality.router)
+router.include_router(duplicates.router)
 STATIC_DIR = HERE / "static"
 
 __all__ = ["STATIC_DIR", "CsrfFailed", "LoginRequired", "router"]

@@ -80,3 +80,24 @@ def line_chart(points: Sequence[tuple[str, float]], *, title: str, top: float = 
         f'viewBox="0 0 {CHART_WIDTH} {LINE_HEIGHT}" width="100%" class="chart"><title>{escape(title)}</title>'
         f'{"".join(grid)}<polyline points="{path}" class="chart-line" fill="none"/>{"".join(marks)}</svg>'
     )
+
+
+WEIGHT_BAR_WIDTH = 160
+WEIGHT_BAR_HEIGHT = 16
+# log2 Bayes factor at which a bar reaches the edge: 2^10, a thousand to one; longer bars are cut.
+WEIGHT_BAR_SCALE = 10.0
+
+
+def weight_bar(weight: float, *, scale: float = WEIGHT_BAR_SCALE) -> str:
+    """A bar either side of zero for a match weight (log2 Bayes factor): right for a match, left against."""
+    half = WEIGHT_BAR_WIDTH / 2
+    length = max(1.0, (half - 2) * min(abs(weight), scale) / scale) if weight else 0.0
+    x, kind = (half, "weight-for") if weight >= 0 else (half - length, "weight-against")
+    direction = "for a match" if weight > 0 else "against a match" if weight < 0 else "neutral"
+    label = escape(f"weight {weight:+.2f}, {direction}")
+    return (
+        f'<svg role="img" aria-label="{label}" viewBox="0 0 {WEIGHT_BAR_WIDTH} {WEIGHT_BAR_HEIGHT}" '
+        f'width="{WEIGHT_BAR_WIDTH}" height="{WEIGHT_BAR_HEIGHT}" class="weight-bar"><title>{label}</title>'
+        f'<rect x="{x:.1f}" y="3" width="{length:.1f}" height="{WEIGHT_BAR_HEIGHT - 6}" class="{kind}"/>'
+        f'<line x1="{half}" x2="{half}" y1="0" y2="{WEIGHT_BAR_HEIGHT}" class="weight-axis"/></svg>'
+    )

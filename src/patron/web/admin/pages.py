@@ -8,11 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from patron import fields, imports, jobs, profiles
+from patron import dedupe, fields, imports, jobs, profiles
 from patron.errors import Invalid, PatronError
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.files import load_file
-from patron.profiles.merges import merges_of
 from patron.tracking import events as tracked
 from patron.tracking.accounts import accounts_of
 from patron.web.admin.auth import AdminSession, CsrfSession
@@ -90,7 +89,7 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
             "candidates": profiles.merge_candidates_of(conn, profile_id),
             "events": events,
             "accounts": accounts_of(conn, profile_id),
-            "merges": merges_of(conn, profile_id),
+            "merges": dedupe.list_merges(conn, profile_id=profile_id, limit=50),
         },
     )
 
