@@ -452,6 +452,9 @@ def demo(
     people: Annotated[int, typer.Option(help="How many people the three apps hold")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = 7,
     directory: Annotated[Path, typer.Option(help="Where to write the three CSV exports")] = Path("var/demo"),
+    run_dedupe: Annotated[
+        bool, typer.Option("--dedupe/--no-dedupe", help="Merge and queue duplicates at the end")
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Load realistic demo data: exports of a shop, a CRM and a newsletter tool, with planted problems."""
@@ -518,20 +521,13 @@ def demo(
                 progress=advance,
             )
             # Identity resolution, as the nightly job would: the apps' duplicates merged or queued.
-            match_config = dedupe.match_config(settings)
-            resolved = dedupe.run_dedupe(
-                engine,
-                config=match_config,
-                survivorship=dedupe.survivorship_of(match_config, settings),
-                rules=rules_from(settings),
-                actor="demo",
-                progress=advance,
-            ).as_dict()
-        if not as_json:
+            resolved = _demo_dedupe(engine, settings, advance) if run_dedupe else None
+        if not as_json and resolved:
             out.print(
                 f"[bold]dedupe[/]: merged {resolved['auto_merged']:,} duplicate profiles across the apps; "
                 f"{resolved['queued']:,} possible duplicates wait for review (Duplicates in the admin)."
             )
+        if not as_json:
             out.print(
                 f"[bold]web[/]: {events['sent']:,} behavioural events (visits, product views, carts, orders, "
                 f"email events) sent through the tracking API's ingest: {events['accepted']:,} accepted, "
@@ -556,6 +552,19 @@ def demo(
             f"quality score {quality['score']} (see Data quality in the admin)."
         ),
     )
+
+
+def _demo_dedupe(engine: Engine, settings: Settings, progress: Any) -> dict[str, Any]:
+    match_config = dedupe.match_config(settings)
+    summary = dedupe.run_dedupe(
+        engine,
+        config=match_config,
+        survivorship=dedupe.survivorship_of(match_config, settings),
+        rules=rules_from(settings),
+        actor="demo",
+        progress=progress,
+    )
+    return summary.as_dict()
 
 
 def _days_ago(days: int) -> date:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select
 from patron.dedupe.config import MatchConfig
 from patron.dedupe.engine import RecordTable
 from patron.identity.rules import IdentityRules
+from patron.quality import flags as quality_flags
 from patron.storage.schema import identities, profiles
 from patron.storage.traits import trait_text
 
@@ -25,15 +26,18 @@ def load_table(
     dialect = conn.dialect.name
     names = list(config.fields)
     columns = [trait_text(dialect, name).label(f"t{index}") for index, name in enumerate(names)]
-    query = select(profiles.c.id, *columns).order_by(profiles.c.id)
+    query = select(profiles.c.id, profiles.c.quality, *columns).order_by(profiles.c.id)
     ids: list[str] = []
     values: dict[str, list[str | None]] = {name: [] for name in names}
     lists = [values[name] for name in names]
     result = conn.execution_options(yield_per=FETCH_ROWS).execute(query)
+    # A value that is not one of its kind ("@outlook.com") says nothing about who someone is.
+    invalid = [f" {name}:{quality_flags.INVALID} " for name in names]
     for row in result:
         ids.append(row[0])
-        for target, value in zip(lists, row[1:], strict=True):
-            target.append(_text(value, rules))
+        flags = row[1]
+        for target, value, marker in zip(lists, row[2:], invalid, strict=True):
+            target.append(None if flags and marker in flags else _text(value, rules))
         if progress and len(ids) % FETCH_ROWS == 0:
             progress("Reading profiles", len(ids), 0)
     exclusive: dict[str, list[str | None]] = {}

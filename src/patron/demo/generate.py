@@ -69,6 +69,9 @@ class DemoExport:
     mapping: dict[str, str]  # column -> field overrides Patron's importer needs
     description: str  # one sentence: what this export is and what is planted in it
     planted: dict[str, int] = field(default_factory=dict)  # problem -> how many rows carry it
+    # The truth about who is who: each row's identity in Patron ("user_id:C123", "ext:crm:K-1",
+    # "email:a@b.com") -> the invented person it describes. Tests and bench/ score dedupe with it.
+    people: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +405,7 @@ def _shop_export(rng: random.Random, entries: list[Entry], planted: Counter[str]
         _describe(f"Online-shop customer export ({len(rows)} rows, UTF-8 with BOM, comma-separated)", planted,
                   "missing phones and cities"),
         dict(planted),
+        {f"user_id:C{number}": entry.person.index for entry, number in zip(entries, ids, strict=True)},
     )  # fmt: skip
 
 
@@ -432,6 +436,7 @@ def _crm_export(rng: random.Random, entries: list[Entry], planted: Counter[str])
         _describe(f"Korean CRM contact export ({len(rows)} rows, CP949 from Excel, Korean headers)", planted,
                   "missing phones, cities, companies and birthdays"),
         dict(planted),
+        {f"ext:crm:K-{number}": entry.person.index for entry, number in zip(entries, ids, strict=True)},
     )  # fmt: skip
 
 
@@ -475,6 +480,7 @@ def _newsletter_export(rng: random.Random, entries: list[Entry], planted: Counte
         _describe(f"Newsletter subscriber export ({len(entries)} subscribers, UTF-8, semicolon-separated)",
                   planted, "missing languages"),
         dict(planted),
+        {f"email:{entry.email.strip().lower()}": entry.person.index for entry in entries},
     )  # fmt: skip
 
 
