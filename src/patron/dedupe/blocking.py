@@ -16,7 +16,7 @@ from itertools import combinations
 
 import numpy as np
 
-from patron.dedupe.compare import FieldValues
+from patron.dedupe.compare import FieldValues, sorted_unique
 
 MAX_GROUP = 40
 
@@ -109,4 +109,4 @@ def candidate_pairs(
             progress("blocking", done + 1, len(keys))
     if not chunks:
         return np.zeros(0, dtype=np.int64), keys
-    return np.unique(np.concatenate(chunks)), keys
+    return sorted_unique(np.concatenate(chunks)), keys

@@ -71,6 +71,7 @@ class FieldValues:
     frequency: np.ndarray  # share of non-missing records holding each code (term frequency)
     block_codes: np.ndarray  # int32 per record: a coarser key for blocking, -1 = missing
     forms: dict[str, list[str]] = field(default_factory=dict)  # per code: extra forms comparators use
+    form_ids: dict[str, np.ndarray] = field(default_factory=dict)  # per code: a form as an int (-1 = "")
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -164,7 +165,8 @@ def _email_forms(keys: list[str]) -> dict[str, list[str]]:
     folded = [fold_email(k) for k in keys]
     # Local parts compare without separators: minjun.kim@gmail.com and minjunkim@naver.com are
     # one person's habit on two providers far more often than two people.
-    return {"folded": folded, "local": [_SEPARATORS.sub("", f.rpartition("@")[0] or f) for f in folded]}
+    local = [_SEPARATORS.sub("", f.rpartition("@")[0] or f) for f in folded]
+    return {"folded": folded, "local": local, "local_digits": [_digits(x) or "-" for x in local]}
 
 
 def _phone_forms(keys: list[str]) -> dict[str, list[str]]:
@@ -173,11 +175,32 @@ def _phone_forms(keys: list[str]) -> dict[str, list[str]]:
     return {"national": [k[-9:] for k in keys]}
 
 
+_EQUALITY_FORMS = frozenset({"loose", "hangul", "sound", "folded", "local", "local_digits", "national"})
+
 _FORMS: dict[str, Callable[[list[str]], dict[str, list[str]]]] = {
     "name": _name_forms,
     "email": _email_forms,
     "phone": _phone_forms,
 }
+
+
+def intern(strings: list[str]) -> np.ndarray:
+    """Each string as an int, equal strings equal ints; "" -> -1 (equal forms compare as ints)."""
+    seen: dict[str, int] = {"": -1}
+    return np.fromiter(
+        (seen.setdefault(x, len(seen) - 1) for x in strings), dtype=np.int64, count=len(strings)
+    )
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for a large int64 array (an in-place sort beats numpy's hash path at millions)."""
+    values = np.sort(values)
+    if len(values) == 0:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _block_key(kind: str, key: str, forms: dict[str, list[str]], code: int) -> str:
@@ -194,35 +217,31 @@ def _block_key(kind: str, key: str, forms: dict[str, list[str]], code: int) -> s
 def prepare(name: str, kind: str, raw_values: Sequence[str | None]) -> FieldValues:
     """Normalise one column and give each distinct value a code."""
     normalise = _NORMALISERS[kind]
-    cache: dict[str, int] = {}
+    code_of_value: dict[str, int] = {}
     keys: list[str] = []
-    codes = np.full(len(raw_values), -1, dtype=np.int32)
-    raw_to_code: dict[str, int] = {}
-    for index, raw in enumerate(raw_values):
+    code_of_raw: dict[str | None, int] = {None: -1}
+    for raw in dict.fromkeys(raw_values):
         if raw is None:
             continue
-        code = raw_to_code.get(raw)
-        if code is None:
-            value = normalise(raw)
-            if not value or value in ("nan", "NAN", "none"):
-                code = -1
-            else:
-                code = cache.get(value)
-                if code is None:
-                    code = cache[value] = len(keys)
-                    keys.append(value)
-            raw_to_code[raw] = code
-        codes[index] = code
+        value = normalise(raw)
+        if not value or value in ("nan", "NAN", "none"):
+            code_of_raw[raw] = -1
+        else:
+            code_of_raw[raw] = code_of_value.setdefault(value, len(code_of_value))
+            if len(code_of_value) > len(keys):
+                keys.append(value)
+    codes = np.fromiter(map(code_of_raw.__getitem__, raw_values), dtype=np.int32, count=len(raw_values))
     counts = np.bincount(codes[codes >= 0], minlength=len(keys)).astype(np.float64)
     frequency = counts / max(counts.sum(), 1.0)
     forms = _FORMS[kind](keys) if kind in _FORMS else {}
+    form_ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
     block_of_key: dict[str, int] = {}
     block_of_code = np.empty(len(keys) + 1, dtype=np.int32)
     block_of_code[-1] = -1
     for code, key in enumerate(keys):
         block = _block_key(kind, key, forms, code)
         block_of_code[code] = block_of_key.setdefault(block, len(block_of_key)) if block else -1
-    return FieldValues(name, kind, codes, keys, frequency, block_of_code[codes], forms)
+    return FieldValues(name, kind, codes, keys, frequency, block_of_code[codes], forms, form_ids)
 
 
 # ---- comparison -------------------------------------------------------------------------------
@@ -243,7 +262,7 @@ def _graded(similarity: np.ndarray, close: float, similar: float) -> np.ndarray:
 
 
 def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    hangul = np.array([bool(h) for h in fv.forms["hangul"]], dtype=bool)
+    hangul = fv.form_ids["hangul"] >= 0
     both_hangul = hangul[a] & hangul[b]
     mixed = hangul[a] != hangul[b]
     plain_a, plain_b = _pick(fv.keys, a), _pick(fv.keys, b)
@@ -254,20 +273,19 @@ def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if both_hangul.any():
         ja, jb = _pick(fv.forms["jamo"], a[both_hangul]), _pick(fv.forms["jamo"], b[both_hangul])
         similarity[both_hangul] = _similarity(JaroWinkler.normalized_similarity, ja, jb)
-    loose_a, loose_b = _pick(fv.forms["loose"], a), _pick(fv.forms["loose"], b)
     if mixed.any():
-        la = [s for s, m in zip(loose_a, mixed.tolist(), strict=True) if m]
-        lb = [s for s, m in zip(loose_b, mixed.tolist(), strict=True) if m]
+        la, lb = _pick(fv.forms["loose"], a[mixed]), _pick(fv.forms["loose"], b[mixed])
         similarity[mixed] = _similarity(JaroWinkler.normalized_similarity, la, lb)
     levels = _graded(similarity, 0.92, 0.80)
     # One slip in a short name (Ava/Aav) leaves Jaro-Winkler low, but it is still one slip.
     one_edit = _similarity(OSA.distance, plain_a, plain_b) <= 1
     levels[one_edit & (levels > 3)] = 3
-    same_loose = np.array([x == y for x, y in zip(loose_a, loose_b, strict=True)], dtype=bool)
+    loose = fv.form_ids["loose"]
+    same_loose = (loose[a] == loose[b]) & (loose[a] >= 0)
     levels[same_loose & mixed] = EXACT
     levels[same_loose & ~mixed & (levels > 2)] = 2
-    sound_a, sound_b = _pick(fv.forms["sound"], a), _pick(fv.forms["sound"], b)
-    same_sound = np.array([x == y and x != "" for x, y in zip(sound_a, sound_b, strict=True)], dtype=bool)
+    sound = fv.form_ids["sound"]
+    same_sound = (sound[a] == sound[b]) & (sound[a] >= 0)
     levels[same_sound & (levels > 3)] = 3
     return levels
 
@@ -314,12 +332,11 @@ def _date_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # Local parts are built from names, so "similar" is kept to one slip (kim.minjun/kim.mnjun):
     # minjun.kim12 and minjun.kim87 (or minjun.kim1) are two people named Minjun Kim, not one.
-    folded, local = fv.forms["folded"], fv.forms["local"]
-    pairs = list(zip(a.tolist(), b.tolist(), strict=True))
-    same_mailbox = np.array([folded[x] == folded[y] for x, y in pairs], dtype=bool)
-    same_local = np.array([local[x] == local[y] for x, y in pairs], dtype=bool)
-    one_slip = _similarity(OSA.distance, _pick(local, a), _pick(local, b)) <= 1
-    one_slip &= np.array([_digits(local[x]) == _digits(local[y]) for x, y in pairs], dtype=bool)
+    folded, local, digits = fv.form_ids["folded"], fv.form_ids["local"], fv.form_ids["local_digits"]
+    one_slip = _similarity(OSA.distance, _pick(fv.forms["local"], a), _pick(fv.forms["local"], b)) <= 1
+    one_slip &= digits[a] == digits[b]
+    same_local = local[a] == local[b]
+    same_mailbox = folded[a] == folded[b]
     levels = np.where(one_slip, 4, 5).astype(np.uint8)
     levels[same_local] = 3
     levels[same_mailbox] = 2
@@ -327,8 +344,8 @@ def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _phone_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    national = fv.forms["national"]
-    same = np.array([national[x] == national[y] for x, y in zip(a.tolist(), b.tolist(), strict=True)])
+    national = fv.form_ids["national"]
+    same = national[a] == national[b]
     edits = _edits(fv, a, b)
     levels = np.where(edits <= 1, 3, 4).astype(np.uint8)
     levels[same] = 2
@@ -352,6 +369,17 @@ _FUZZY_LEVELS: dict[str, Callable[[FieldValues, np.ndarray, np.ndarray], np.ndar
 }
 
 
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(values)
+    ordered = values[order]
+    starts = np.empty(len(values), dtype=bool)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
 def compare(fv: FieldValues, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """The comparison level (uint8) of each pair of records (left[k], right[k]) on this field."""
     code_a, code_b = fv.codes[left], fv.codes[right]
@@ -363,11 +391,77 @@ def compare(fv: FieldValues, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     if differ.any():
         low = np.minimum(code_a[differ], code_b[differ]).astype(np.int64)
         high = np.maximum(code_a[differ], code_b[differ]).astype(np.int64)
-        distinct, inverse = np.unique(low * len(fv.keys) + high, return_inverse=True)
+        distinct, inverse = _unique_inverse(low * len(fv.keys) + high)
         levels[differ] = _FUZZY_LEVELS[fv.kind](fv, distinct // len(fv.keys), distinct % len(fv.keys))[
             inverse
         ]
     return levels
+
+
+@dataclass
+class Swap:
+    """Two fields of one kind people write in each other's place (first/last name, address lines)."""
+
+    first: int  # column of the prepared table
+    second: int
+    joint: FieldValues  # both columns in one code space: record i's first at i, its second at n + i
+
+
+@dataclass
+class PreparedTable:
+    """Every compared field of a record table, prepared, and the field pairs that may be swapped."""
+
+    fields: list[FieldValues]
+    swaps: list[Swap]
+    n_records: int
+
+
+SWAPPABLE_KINDS = ("name", "address")
+
+
+def prepare_swaps(fields: list[FieldValues], n_records: int) -> list[Swap]:
+    """A joint code space for each pair of name fields and each pair of address fields."""
+    swaps: list[Swap] = []
+    for kind in SWAPPABLE_KINDS:
+        columns = [k for k, fv in enumerate(fields) if fv.kind == kind]
+        for position, first in enumerate(columns):
+            for second in columns[position + 1 :]:
+                values = [
+                    fields[column].keys[code] if code >= 0 else None
+                    for column in (first, second)
+                    for code in fields[column].codes.tolist()
+                ]
+                joint = prepare(f"{fields[first].name}|{fields[second].name}", kind, values)
+                swaps.append(Swap(first, second, joint))
+    return swaps
+
+
+def apply_swaps(
+    prepared: PreparedTable, levels: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """Where both fields of a swappable pair disagree, levels of the crossed comparison if both agree.
+
+    Returns a mask of the pairs whose levels were replaced (for explanations).
+    """
+    n = prepared.n_records
+    swapped = np.zeros(len(left), dtype=bool)
+    for swap in prepared.swaps:
+        first, second = levels[:, swap.first], levels[:, swap.second]
+        at = np.flatnonzero((first >= 3) & (second >= 3))
+        if len(at) == 0:
+            continue
+        crossed_first = compare(swap.joint, left[at], right[at] + n)
+        crossed_second = compare(swap.joint, left[at] + n, right[at])
+        agree = (
+            (crossed_first >= EXACT)
+            & (crossed_first <= 2)
+            & (crossed_second >= EXACT)
+            & (crossed_second <= 2)
+        )
+        levels[at[agree], swap.first] = crossed_first[agree]
+        levels[at[agree], swap.second] = crossed_second[agree]
+        swapped[at[agree]] = True
+    return swapped
 
 
 def describe(fv: FieldValues, record: int) -> str | None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from patron.dedupe.blocking import candidate_pairs
 from patron.dedupe.clusters import build_clusters
-from patron.dedupe.compare import FieldValues, prepare
+from patron.dedupe.compare import FieldValues, PreparedTable, prepare, prepare_swaps, sorted_unique
 from patron.dedupe.config import DEFAULT_CONFIG, MatchConfig
 from patron.dedupe.model import MatchModel, fit, level_matrix, probability_of
 from patron.errors import Invalid
@@ -93,7 +93,7 @@ def prepare_table(
     if not prepared:
         configured = ", ".join(config.fields) if config is not DEFAULT_CONFIG else "the standard traits"
         raise Invalid(f"no record has any of the traits to compare ({configured})", field="fields")
-    return prepared
+    return PreparedTable(prepared, prepare_swaps(prepared, n), n)
 
 
 def find_matches(
@@ -122,9 +122,9 @@ def find_matches(
         return MatchResult(0, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), np.zeros(0), [],
                            MatchModel([], 1e-6, 0.0), time.perf_counter() - started)  # fmt: skip
 
-    codes, _ = candidate_pairs(prepared, n, progress=progress)
+    codes, _ = candidate_pairs(prepared.fields, n, progress=progress)
     compared = len(codes)
-    codes = np.union1d(codes, must_codes)
+    codes = sorted_unique(np.concatenate([codes, must_codes]))
     left, right = (codes // n).astype(np.int64), (codes % n).astype(np.int64)
     if progress:
         progress("comparing", 0, len(codes))
@@ -132,7 +132,7 @@ def find_matches(
     if progress:
         progress("comparing", len(codes), len(codes))
         progress("training", 0, 1)
-    model = fit(prepared, levels, n, table=table)
+    model = fit(prepared, levels, table=table)
     weight = model.total_weight(prepared, levels, left)
     del levels
     probability = probability_of(weight)

@@ -21,7 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from patron.dedupe.compare import EXACT, MISSING, FieldValues, compare, describe, prepare
+from patron.dedupe.compare import (
+    EXACT,
+    MISSING,
+    FieldValues,
+    PreparedTable,
+    apply_swaps,
+    compare,
+    describe,
+    prepare,
+    prepare_swaps,
+)
 
 _FLOOR = 1e-6
 _U_SAMPLE_PAIRS = 60_000
@@ -44,11 +54,12 @@ class FieldModel:
         return w
 
 
-def level_matrix(prepared: Sequence[FieldValues], left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Comparison levels, one row per pair, one column per field (uint8)."""
-    levels = np.empty((len(left), len(prepared)), dtype=np.uint8)
-    for column, fv in enumerate(prepared):
+def level_matrix(prepared: PreparedTable, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Comparison levels, one row per pair, one column per field (uint8), swapped fields crossed."""
+    levels = np.empty((len(left), len(prepared.fields)), dtype=np.uint8)
+    for column, fv in enumerate(prepared.fields):
         levels[:, column] = compare(fv, left, right)
+    apply_swaps(prepared, levels, left, right)
     return levels
 
 
@@ -147,7 +158,7 @@ class MatchModel:
     fields: list[FieldModel]
     prior: float  # probability that two records picked at random are the same person
     candidate_share: float  # EM's share of matches among candidate pairs
-    _prepared: list[FieldValues] = field(default_factory=list, repr=False)
+    _prepared: PreparedTable | None = field(default=None, repr=False)
     _table: object = field(default=None, repr=False)
 
     @property
@@ -155,18 +166,17 @@ class MatchModel:
         """log2 prior odds."""
         return float(np.log2(self.prior / (1.0 - self.prior)))
 
-    def prepared_for(self, table: Any) -> list[FieldValues]:
+    def prepared_for(self, table: Any) -> PreparedTable:
         """The table's fields prepared for comparison (cached for the table the model was fitted on)."""
-        if table is self._table and self._prepared:
+        if table is self._table and self._prepared is not None:
             return self._prepared
-        return [prepare(f.name, f.kind, table.values[f.name]) for f in self.fields]
+        fields = [prepare(f.name, f.kind, table.values[f.name]) for f in self.fields]
+        return PreparedTable(fields, prepare_swaps(fields, len(table.ids)), len(table.ids))
 
-    def pair_weights(
-        self, prepared: Sequence[FieldValues], levels: np.ndarray, left: np.ndarray
-    ) -> np.ndarray:
+    def pair_weights(self, prepared: PreparedTable, levels: np.ndarray, left: np.ndarray) -> np.ndarray:
         """Per pair and field, the log2 Bayes factor, exact agreement adjusted for term frequency."""
         weights = np.empty(levels.shape, dtype=np.float64)
-        for column, (fm, fv) in enumerate(zip(self.fields, prepared, strict=True)):
+        for column, (fm, fv) in enumerate(zip(self.fields, prepared.fields, strict=True)):
             weights[:, column] = self._field_weights(fm, fv, levels[:, column], left)
         return weights
 
@@ -180,7 +190,7 @@ class MatchModel:
         return weights
 
     def weigh(
-        self, prepared: Sequence[FieldValues], left: np.ndarray, right: np.ndarray
+        self, prepared: PreparedTable, left: np.ndarray, right: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Total match weight (log2 odds, prior included) and probability of each pair."""
         total = self.total_weight(prepared, level_matrix(prepared, left, right), left)
@@ -191,7 +201,7 @@ class MatchModel:
     ) -> np.ndarray:
         """Prior plus every field's weight, per pair (column by column: no pairs x fields floats)."""
         total = np.full(len(levels), self.prior_weight)
-        for column, (fm, fv) in enumerate(zip(self.fields, prepared, strict=True)):
+        for column, (fm, fv) in enumerate(zip(self.fields, prepared.fields, strict=True)):
             total += self._field_weights(fm, fv, levels[:, column], left)
         return total
 
@@ -207,7 +217,10 @@ class MatchModel:
         """Why records i and j score what they do: each field's level, values and weight."""
         prepared = self.prepared_for(table)
         left, right = np.array([i]), np.array([j])
-        levels = level_matrix(prepared, left, right)
+        levels = np.empty((1, len(prepared.fields)), dtype=np.uint8)
+        for column, fv in enumerate(prepared.fields):
+            levels[:, column] = compare(fv, left, right)
+        is_swapped = bool(apply_swaps(prepared, levels, left, right)[0])
         weights = self.pair_weights(prepared, levels, left)[0]
         total = self.prior_weight + float(weights.sum())
         rows = [
@@ -221,13 +234,14 @@ class MatchModel:
                 "normalised_b": describe(fv, j),
                 "weight": round(float(weights[column]), 3),
             }
-            for column, (fm, fv) in enumerate(zip(self.fields, prepared, strict=True))
+            for column, (fm, fv) in enumerate(zip(self.fields, prepared.fields, strict=True))
         ]
         return {
             "probability": float(probability_of(np.array([total]))[0]),
             "weight": round(total, 3),
             "prior_weight": round(self.prior_weight, 3),
             "fields": rows,
+            "swapped": is_swapped,  # e.g. first and last name written in each other's place
         }
 
     def summary(self) -> dict:
@@ -261,17 +275,17 @@ def probability_of(weight: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
 
 
-def fit(
-    prepared: list[FieldValues], levels: np.ndarray, n_records: int, *, table: object = None
-) -> MatchModel:
+def fit(prepared: PreparedTable, levels: np.ndarray, *, table: object = None) -> MatchModel:
     """Learn m by EM over the candidate pairs' levels and u from the whole table; no labels."""
-    u = estimate_u(prepared, n_records)
-    m = [_initial_m(len(fv.labels)) for fv in prepared]
+    n_records = prepared.n_records
+    u = estimate_u(prepared.fields, n_records)
+    m = [_initial_m(len(fv.labels)) for fv in prepared.fields]
     patterns, counts, _ = _pattern_ids(levels)
     m, _, share = expectation_maximisation(patterns, counts, m, u)
     all_pairs = n_records * (n_records - 1) / 2
     prior = min(max(share * len(levels) / max(all_pairs, 1.0), 1e-12), 0.5)
     fields = [
-        FieldModel(fv.name, fv.kind, fv.labels, m_f, u_f) for fv, m_f, u_f in zip(prepared, m, u, strict=True)
+        FieldModel(fv.name, fv.kind, fv.labels, m_f, u_f)
+        for fv, m_f, u_f in zip(prepared.fields, m, u, strict=True)
     ]
     return MatchModel(fields, prior, share, prepared, table)
