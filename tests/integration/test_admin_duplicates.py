@@ -210,6 +210,9 @@ def test_decisions_need_the_form_token_and_unknown_pairs_and_merges_say_so(
         f"/admin/duplicates/{pair.candidate_id}", data={"csrf_token": "forged", "decision": "merge"}
     )
     assert forged.status_code == 403
+    token = csrf_of(app_client.get(f"/admin/duplicates/{pair.candidate_id}").text)
+    undecided = app_client.post(f"/admin/duplicates/{pair.candidate_id}", data={"csrf_token": token})
+    assert undecided.status_code == 422 and "is not one of merge, distinct, skip" in undecided.text
     missing = app_client.get("/admin/duplicates/999999")
     assert missing.status_code == 404 and "duplicate candidate 999999 does not exist" in missing.text
     assert app_client.get("/admin/merges/999999").status_code == 404

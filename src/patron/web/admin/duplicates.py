@@ -83,13 +83,13 @@ def pair_page(
 
 
 @router.post("/duplicates/{candidate_id}")
-def decide(
+def decide_pair(
     request: Request,
     candidate_id: int,
     session: CsrfSession,
     engine: EngineDep,
     settings: SettingsDep,
-    decision: Annotated[str, Form()],
+    decision: Annotated[str, Form()] = "",
 ) -> Response:
     """Merge, "not the same person" or skip; then the next pair, or the queue when none is left."""
     survivorship = dedupe.survivorship_of(dedupe.match_config(settings), settings)
