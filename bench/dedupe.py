@@ -17,10 +17,12 @@ Needs the bench extra (recordlinkage, splink, duckdb) in the venv. Run:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -93,6 +95,19 @@ def score(predicted: set[Pair], truth: set[Pair]) -> PairScore:
     recall = hits / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return PairScore(round(precision, 5), round(recall, 5), round(f1, 5), hits, len(predicted), len(truth))
+
+
+def error_examples(
+    predicted: set[Pair], truth: set[Pair], rows: dict[str, str], count: int
+) -> dict[str, list[list[str]]]:
+    """A few wrongly merged and a few missed pairs, each as the two records' values."""
+    rng = random.Random(count)
+
+    def sample(pairs: set[Pair]) -> list[list[str]]:
+        chosen = rng.sample(sorted(pairs), min(count, len(pairs)))
+        return [[f"{a}: {rows.get(a, '?')}", f"{b}: {rows.get(b, '?')}"] for a, b in chosen]
+
+    return {"wrongly_merged": sample(predicted - truth), "missed": sample(truth - predicted)}
 
 
 def machine() -> dict[str, object]:
@@ -259,7 +274,9 @@ def febrl_match_config(config_path: Path, dropped: tuple[str, ...], directory: P
     return path
 
 
-def patron_febrl(labelled: LabelledSet, *, config: Path, threshold: float | None) -> RunResult:
+def patron_febrl(
+    labelled: LabelledSet, *, config: Path, threshold: float | None, examples: int = 0
+) -> RunResult:
     """Import the set's files, run `patron dedupe`, and score the exported clusters."""
     result = RunResult("patron", labelled.name)
     with patron_database(labelled.name) as env:
@@ -282,7 +299,15 @@ def patron_febrl(labelled: LabelledSet, *, config: Path, threshold: float | None
         result.peak_rss_bytes = measured.peak_tree_rss_bytes
         result.details["dedupe"] = summary
         clusters = exported_clusters(env, FEBRL_SOURCE)
-    result.score = score(pairs_within(clusters), labelled.true_pairs)
+    predicted = pairs_within(clusters)
+    result.score = score(predicted, labelled.true_pairs)
+    if examples:
+        rows = {
+            str(record.pop(FEBRL_ID_COLUMN)): " | ".join("" if v is None else str(v) for v in record.values())
+            for frame in labelled.frames
+            for record in frame.to_dict("records")
+        }
+        result.details["examples"] = error_examples(predicted, labelled.true_pairs, rows, examples)
     return result
 
 
@@ -391,7 +416,7 @@ def splink_comparisons(model: str, *, has_ssid: bool) -> list:
 # --- the generated contact list ----------------------------------------------------------------
 
 
-def patron_contacts(size: int, *, threshold: float | None) -> RunResult:
+def patron_contacts(size: int, *, threshold: float | None, examples: int = 0) -> RunResult:
     """Import the generated list, run `patron dedupe`, and score import + dedupe against the truth."""
     result = RunResult("patron", f"contacts-{size}")
     with patron_database("contacts") as env:
@@ -405,7 +430,7 @@ def patron_contacts(size: int, *, threshold: float | None) -> RunResult:
             k: summary.get(k) for k in ("rows", "created", "updated", "flagged", "rejected", "seconds")
         }
         before = pairs_within(exported_clusters(env, CONTACT_SOURCE))
-        result.details["after_import_only"] = asdict(score(before, truth))
+        result.details["after_import_only"] = asdict(score(before, truth.pairs))
         args = ["dedupe"] + (["--threshold", str(threshold)] if threshold is not None else [])
         summary, measured = patron_json(env, *args)
         result.seconds = summary.get("seconds")
@@ -414,8 +439,21 @@ def patron_contacts(size: int, *, threshold: float | None) -> RunResult:
         result.details["dedupe"] = summary
         result.details["peak_rss_largest_process_bytes"] = measured.peak_rss_bytes
         clusters = exported_clusters(env, CONTACT_SOURCE)
-    result.score = score(pairs_within(clusters), truth)
+        rows = _csv_rows(path) if examples else {}
+    predicted = pairs_within(clusters)
+    result.score = score(predicted, truth.pairs)
+    if examples:
+        result.details["examples"] = error_examples(predicted, truth.pairs, rows, examples)
+    sharing = truth.pairs_sharing_contact
+    result.details["pairs_sharing_contact"] = len(sharing)
+    result.details["recall_of_pairs_sharing_contact"] = round(len(predicted & sharing) / len(sharing), 5)
     return result
+
+
+def _csv_rows(path: Path) -> dict[str, str]:
+    """{first cell: the row's cells joined} of a CSV file."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        return {row[0]: " | ".join(row[1:]) for row in csv.reader(stream)}
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -442,6 +480,13 @@ def print_febrl_table(name: str, records: int, true_pairs: int, results: list[Ru
         )
 
 
+def print_examples(result: RunResult) -> None:
+    """The sampled wrong merges and missed pairs, when asked for."""
+    for kind, pairs in result.details.get("examples", {}).items():
+        for first, second in pairs:
+            print(f"    {kind.replace('_', ' ')}: {first}\n    {' ' * len(kind)}  {second}")
+
+
 def print_contacts(result: RunResult) -> None:
     """The generated list: dedupe seconds, memory, and quality after import alone and after dedupe."""
     print(f"\n{result.data_set} (generated: 1-3 rows per person, email/phone/name variants)")
@@ -460,9 +505,13 @@ def print_contacts(result: RunResult) -> None:
     )
     print(
         f"  dedupe   {_cell(result.seconds, 2)} s ({_cell(result.wall_s, 2)} s wall),"
-        f" peak RSS {peak_mib:,.0f} MiB (largest process {largest_mib:,.0f} MiB);"
-        f" P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}"
-        f" ({s.true_positives:,} of {s.true_pairs:,} true pairs, {s.predicted_pairs:,} predicted)"
+        f" peak RSS {peak_mib:,.0f} MiB (largest process {largest_mib:,.0f} MiB)"
+    )
+    print(
+        f"  quality  P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}"
+        f" ({s.true_positives:,} of {s.true_pairs:,} true pairs, {s.predicted_pairs:,} predicted);"
+        f" recall {result.details['recall_of_pairs_sharing_contact']:.4f} of the"
+        f" {result.details['pairs_sharing_contact']:,} pairs that share a phone or an email account"
     )
 
 
@@ -482,6 +531,9 @@ def main() -> None:
     parser.add_argument("--skip-patron", action="store_true", help="only Splink")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--large-size", type=int, default=200_000)
+    parser.add_argument(
+        "--examples", type=int, default=0, help="show N wrongly merged and N missed pairs of each Patron run"
+    )
     parser.add_argument("--threshold", type=float, default=None, help="passed to `patron dedupe --threshold`")
     parser.add_argument("--config", type=Path, default=FEBRL_CONFIG, help="match config for the FEBRL sets")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
@@ -508,7 +560,9 @@ def main() -> None:
         labelled = load_febrl(name)
         results = []
         if run_patron_too:
-            run = partial(patron_febrl, labelled, config=args.config, threshold=args.threshold)
+            run = partial(
+                patron_febrl, labelled, config=args.config, threshold=args.threshold, examples=args.examples
+            )
             results.append(_guarded("patron", name, run))
         if not args.skip_splink:
             for model in args.splink_models.split(","):
@@ -524,12 +578,15 @@ def main() -> None:
         )
         if not args.json:
             print_febrl_table(name, labelled.record_count, len(labelled.true_pairs), results)
+            for result in results:
+                print_examples(result)
     if run_patron_too and not args.skip_large:
-        run = partial(patron_contacts, args.large_size, threshold=args.threshold)
+        run = partial(patron_contacts, args.large_size, threshold=args.threshold, examples=args.examples)
         contacts = _guarded("patron", f"contacts-{args.large_size}", run)
         report["contacts"] = asdict(contacts)
         if not args.json:
             print_contacts(contacts)
+            print_examples(contacts)
     if args.json:
         print(json.dumps(report, indent=2))
 

@@ -254,8 +254,8 @@ def _typo(text: str, rng: random.Random) -> str:
     return text[:at] + text[at] + text[at:]
 
 
-def contact_row(person: Person, row_id: str, rng: random.Random, *, is_repeat: bool) -> list[str]:
-    """One CSV row for the person; a repeat row keeps the email or the phone, perhaps written otherwise."""
+def contact_row(person: Person, rng: random.Random, *, is_repeat: bool) -> list[str]:
+    """One CSV row for the person, id left blank; a repeat keeps the email or the phone, maybe rewritten."""
     first, last = name_variant(person, rng) if is_repeat else (person.given, person.family)
     email = email_variant(person, rng) if is_repeat else person.email
     phone = phone_variant(person, rng)
@@ -277,13 +277,13 @@ def contact_row(person: Person, row_id: str, rng: random.Random, *, is_repeat: b
     country = ("KR" if person.is_korean else "US") if rng.random() < 0.9 else ""
     if not country and person.is_korean and not phone.startswith("+"):
         country = "KR"  # a Korean phone without +82 needs the country to be read at all
-    return [row_id, email, phone, first, last, country, city, company]
+    return ["", email, phone, first, last, country, city, company]
 
 
 def work_email(person: Person) -> str:
-    """The address at the person's employer."""
+    """The address at the person's employer (numbered, as namesakes at one company are)."""
     domain = person.company.lower().replace(" ", "") + ".com"
-    return f"{person.given}.{person.family}@{domain}".lower()
+    return f"{person.given}.{person.family}{person.number}@{domain}".lower()
 
 
 def generate_contacts(size: int, *, seed: int = 20261201) -> Iterator[tuple[list[str], int]]:
@@ -294,20 +294,45 @@ def generate_contacts(size: int, *, seed: int = 20261201) -> Iterator[tuple[list
     while len(rows) < size:
         person = make_person(number, rng)
         for appearance in range(min(rng.choice(APPEARANCES), size - len(rows))):
-            row_id = f"c{len(rows):07d}"
-            rows.append((contact_row(person, row_id, rng, is_repeat=appearance > 0), number))
+            rows.append((contact_row(person, rng, is_repeat=appearance > 0), number))
         number += 1
     rng.shuffle(rows)
-    yield from rows
+    for position, (row, number) in enumerate(rows):
+        row[0] = f"c{position:07d}"  # numbered after shuffling, so ids say nothing about who is who
+        yield row, number
 
 
-def write_contacts(path: Path, size: int) -> set[Pair]:
+@dataclass(frozen=True, slots=True)
+class ContactTruth:
+    """The true pairs of a generated list, and those whose two rows share a phone or an email account."""
+
+    pairs: set[Pair]
+    pairs_sharing_contact: set[Pair]
+
+
+def write_contacts(path: Path, size: int) -> ContactTruth:
     """Write the generated contact list as CSV; the true pairs of its row ids."""
-    people: dict[int, list[str]] = {}
+    people: dict[int, list[tuple[str, set[str]]]] = {}
     with path.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CONTACT_HEADER)
         for row, number in generate_contacts(size):
             writer.writerow(row)
-            people.setdefault(number, []).append(row[0])
-    return pairs_within(people.values())
+            people.setdefault(number, []).append((row[0], _contact_kinds(row)))
+    sharing = {
+        pair(a, b)
+        for rows in people.values()
+        for (a, kinds_a), (b, kinds_b) in combinations(rows, 2)
+        if kinds_a & kinds_b
+    }
+    return ContactTruth(pairs_within([[row_id for row_id, _ in rows] for rows in people.values()]), sharing)
+
+
+def _contact_kinds(row: list[str]) -> set[str]:
+    """Which of the person's contact points the row carries: phone, personal email, work email."""
+    email, phone = row[1].strip().lower(), row[2]
+    kinds = {"phone"} if phone else set()
+    if email:
+        domain = email.rsplit("@", 1)[-1].replace(".con", ".com")
+        kinds.add("personal email" if domain in PERSONAL_DOMAINS else "work email")
+    return kinds
