@@ -90,3 +90,15 @@ def test_phone_with_and_without_country_code_is_one_number():
 def test_addresses_agree_across_street_abbreviations():
     assert level_of("address", "12 Wallaby Place", "12 wallaby pl") == "exact"
     assert level_of("address", "12 Wallaby Place", "12 walaby place") == "close"
+
+
+def test_swapped_first_and_last_names_compare_crossed():
+    from patron.dedupe.compare import PreparedTable, prepare_swaps
+    from patron.dedupe.model import level_matrix
+
+    first = prepare("first_name", "name", ["Minjun", "김", "Oliver"])
+    last = prepare("last_name", "name", ["Kim", "민준", "Smith"])
+    table = PreparedTable([first, last], prepare_swaps([first, last], 3), 3)
+    levels = level_matrix(table, np.array([0, 0]), np.array([1, 2]))
+    assert [first.labels[x] for x in levels[0]] == ["exact", "exact"]  # 김 민준 written family name first
+    assert [first.labels[x] for x in levels[1]] == ["different", "different"]

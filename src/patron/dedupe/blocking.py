@@ -98,7 +98,7 @@ def candidate_pairs(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[np.ndarray, list[BlockingKey]]:
     """Sorted distinct pair codes (left * n + right) sharing any chosen key, and the keys used."""
-    budget = budget if budget is not None else max(20_000, 8 * n_records)
+    budget = budget if budget is not None else max(10_000, 3 * n_records)
     by_name = {fv.name: fv for fv in prepared}
     keys = choose_keys(prepared, budget, max_group)
     chunks: list[np.ndarray] = []

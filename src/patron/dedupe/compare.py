@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import jellyfish
 import numpy as np
@@ -254,7 +255,9 @@ def _similarity(scorer: Callable[..., float], a: list[str], b: list[str]) -> np.
 
 
 def _pick(values: list[str], codes: np.ndarray) -> list[str]:
-    return [values[c] for c in codes.tolist()]
+    return (
+        list(itemgetter(*codes.tolist())(values)) if len(codes) > 1 else [values[c] for c in codes.tolist()]
+    )
 
 
 def _graded(similarity: np.ndarray, close: float, similar: float) -> np.ndarray:
@@ -419,6 +422,21 @@ class PreparedTable:
 SWAPPABLE_KINDS = ("name", "address")
 
 
+def _joint(one: FieldValues, other: FieldValues) -> FieldValues:
+    """Both fields' records in one code space (values already normalised: no work is redone)."""
+    index = {key: code for code, key in enumerate(one.keys)}
+    extra = [code for code, key in enumerate(other.keys) if key not in index]
+    for code in extra:
+        index[other.keys[code]] = len(index)
+    remap = np.array([index[key] for key in other.keys] + [-1], dtype=np.int32)
+    keys = one.keys + [other.keys[code] for code in extra]
+    forms = {name: values + [other.forms[name][code] for code in extra] for name, values in one.forms.items()}
+    form_ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
+    codes = np.concatenate([one.codes, remap[other.codes]])
+    frequency = np.zeros(len(keys))
+    return FieldValues(f"{one.name}|{other.name}", one.kind, codes, keys, frequency, codes, forms, form_ids)
+
+
 def prepare_swaps(fields: list[FieldValues], n_records: int) -> list[Swap]:
     """A joint code space for each pair of name fields and each pair of address fields."""
     swaps: list[Swap] = []
@@ -426,13 +444,7 @@ def prepare_swaps(fields: list[FieldValues], n_records: int) -> list[Swap]:
         columns = [k for k, fv in enumerate(fields) if fv.kind == kind]
         for position, first in enumerate(columns):
             for second in columns[position + 1 :]:
-                values = [
-                    fields[column].keys[code] if code >= 0 else None
-                    for column in (first, second)
-                    for code in fields[column].codes.tolist()
-                ]
-                joint = prepare(f"{fields[first].name}|{fields[second].name}", kind, values)
-                swaps.append(Swap(first, second, joint))
+                swaps.append(Swap(first, second, _joint(fields[first], fields[second])))
     return swaps
 
 

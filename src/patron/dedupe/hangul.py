@@ -62,6 +62,7 @@ _LOOSE_FOLDS: tuple[tuple[str, str], ...] = (
     ("r", "l"),
     ("-", ""),
 )
+_HANGUL_SYLLABLE = re.compile("[\uac00-\ud7a3]")
 _NOT_LETTER = re.compile(r"[^\w]+|[\d_]+")
 
 
@@ -72,7 +73,7 @@ def is_hangul_syllable(char: str) -> bool:
 
 def has_hangul(text: str) -> bool:
     """True when the text holds at least one Hangul syllable."""
-    return any(_FIRST_SYLLABLE <= ord(c) <= _LAST_SYLLABLE for c in text)
+    return not text.isascii() and _HANGUL_SYLLABLE.search(text) is not None
 
 
 def to_jamo(text: str) -> str:

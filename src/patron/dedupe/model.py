@@ -34,7 +34,7 @@ from patron.dedupe.compare import (
 )
 
 _FLOOR = 1e-6
-_U_SAMPLE_PAIRS = 60_000
+_U_SAMPLE_PAIRS = 30_000
 
 
 @dataclass
