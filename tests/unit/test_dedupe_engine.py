@@ -130,3 +130,48 @@ def test_febrl1_f1_floor():
     f1 = 2 * hits / (len(found) + len(truth))
     assert f1 >= 0.99
     assert np.all(result.left < result.right)
+
+
+def add_records(table: RecordTable, *records: dict) -> list[int]:
+    start = len(table.ids)
+    for k, record in enumerate(records):
+        table.ids.append(f"extra{k}")
+        for trait, values in table.values.items():
+            values.append(record.get(trait))
+    return list(range(start, len(table.ids)))
+
+
+def test_records_sharing_nothing_join_through_one_that_has_both():
+    table, _ = people_table()
+    person = {"first_name": "Hyewon", "last_name": "Seo", "city": "Seoul"}
+    shop, crm, till = add_records(
+        table,
+        {**person, "email": "hyewon.seo@naver.com"},
+        {**person, "email": "hyewon.seo@naver.com", "phone": "+821099887766", "birthday": "1990-05-05"},
+        {**person, "phone": "+821099887766"},
+    )
+    clusters = find_matches(table, DEFAULT_CONFIG).clusters
+    assert [shop, crm, till] in clusters
+
+
+def test_records_that_contradict_each_other_do_not_chain_through_a_third():
+    table, _ = people_table()
+    a, b, c = add_records(
+        table,
+        {
+            "first_name": "Hyewon",
+            "last_name": "Seo",
+            "email": "hyewon.seo@naver.com",
+            "birthday": "1990-05-05",
+        },
+        {
+            "first_name": "Hyewon",
+            "last_name": "Seo",
+            "email": "hyewon.seo@naver.com",
+            "phone": "+821099887766",
+        },
+        {"first_name": "Jimin", "last_name": "Seo", "phone": "+821099887766", "birthday": "1971-11-30"},
+    )
+    clusters = find_matches(table, DEFAULT_CONFIG).clusters
+    assert not any(a in group and c in group for group in clusters)
+    assert any(b in group for group in clusters)

@@ -3,11 +3,13 @@
 Connected components over the auto-merge edges chain people together: A~B and B~C join A and
 C even when A and C plainly differ, and one weak link can fuse two families into one profile.
 Here edges at or above the auto threshold are taken strongest first, and two clusters merge
-only if *every* pair across them scores at least the review floor (complete linkage at a low
-floor): each member has to be at least plausibly the same person as each other member, while
-one strong link is enough to start. Cross pairs blocking never produced are scored on demand.
-A pair a person marked "not the same", or two records with different values in an exclusive
-column (two user ids), can never end up in one cluster.
+only if *every* pair across them reaches a floor weight (complete linkage at a low floor): one
+strong link starts a cluster, and each member must stay compatible with each other member.
+The engine sets the floor at "the pair's own evidence favours a match" (see
+engine.CROSS_PAIR_EVIDENCE_BITS): records that merely lack shared fields may join through a
+record that has both, records that contradict each other may not. Cross pairs that blocking
+never produced are scored on demand. A pair a person marked "not the same", or two records
+with different values in an exclusive column (two user ids), never end up in one cluster.
 """
 
 from __future__ import annotations

@@ -23,6 +23,13 @@ from patron.errors import Invalid
 
 Progress = Callable[[str, int, int], None]
 
+# A cluster grows only while every pair inside it, taken on its own evidence (prior left out),
+# favours "same person" (Bayes factor >= 2**0). Absence of evidence is not held against a pair:
+# a shop record with only an email and a till record with only a phone join through the CRM
+# record that has both, yet two records that disagree (another birthday, another name) never
+# share a cluster however strongly each links to a third.
+CROSS_PAIR_EVIDENCE_BITS = 0.0
+
 
 @dataclass
 class RecordTable:
@@ -145,7 +152,7 @@ def find_matches(
 
     clusters = build_clusters(
         n, left, right, weight,
-        auto_weight=log_odds(auto), floor_weight=log_odds(review),
+        auto_weight=log_odds(auto), floor_weight=model.prior_weight + CROSS_PAIR_EVIDENCE_BITS,
         candidate_codes=codes, cannot_link_codes=cannot_codes,
         exclusive=_exclusive_codes(table), weigh_pairs=weigh_pairs,
     )  # fmt: skip
