@@ -32,6 +32,7 @@ from patron.dedupe.compare import (
     prepare,
     prepare_swaps,
 )
+from patron.dedupe.training import match_prior, train_m
 
 _FLOOR = 1e-6
 _U_SAMPLE_PAIRS = 30_000
@@ -160,6 +161,8 @@ class MatchModel:
     candidate_share: float  # EM's share of matches among candidate pairs
     _prepared: PreparedTable | None = field(default=None, repr=False)
     _table: object = field(default=None, repr=False)
+    # Fields whose m EM could not learn plausibly, kept at the expert prior (training.py).
+    held_at_prior: list[str] = field(default_factory=list)
 
     @property
     def prior_weight(self) -> float:
@@ -250,6 +253,7 @@ class MatchModel:
             "lambda": self.prior,
             "prior_weight": round(self.prior_weight, 3),
             "candidate_match_share": self.candidate_share,
+            "held_at_prior": self.held_at_prior,
             "fields": [
                 {
                     "field": fm.name,
@@ -276,16 +280,18 @@ def probability_of(weight: np.ndarray) -> np.ndarray:
 
 
 def fit(prepared: PreparedTable, levels: np.ndarray, *, table: object = None) -> MatchModel:
-    """Learn m by EM over the candidate pairs' levels and u from the whole table; no labels."""
+    """Learn m by EM over the candidate pairs' levels (with priors, see training.py) and u from
+    the whole table; no labels."""
     n_records = prepared.n_records
     u = estimate_u(prepared.fields, n_records)
-    m = [_initial_m(len(fv.labels)) for fv in prepared.fields]
     patterns, counts, _ = _pattern_ids(levels)
-    m, _, share = expectation_maximisation(patterns, counts, m, u)
-    all_pairs = n_records * (n_records - 1) / 2
-    prior = min(max(share * len(levels) / max(all_pairs, 1.0), 1e-12), 0.5)
+    kinds = [fv.kind for fv in prepared.fields]
+    m, share, held = train_m(patterns, counts, kinds, u)
+    prior = match_prior(share, len(levels), n_records)
     fields = [
         FieldModel(fv.name, fv.kind, fv.labels, m_f, u_f)
         for fv, m_f, u_f in zip(prepared.fields, m, u, strict=True)
     ]
-    return MatchModel(fields, prior, share, prepared, table)
+    model = MatchModel(fields, prior, share, prepared, table)
+    model.held_at_prior = [prepared.fields[column].name for column in held]
+    return model

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
 from patron.dedupe.config import DEFAULT_CONFIG, MatchConfig, load_config
@@ -15,6 +16,7 @@ from patron.dedupe.decisions import distinct_pairs
 from patron.dedupe.engine import RecordTable, find_matches
 from patron.dedupe.loading import load_table
 from patron.dedupe.merging import MergeRequest, merge_groups
+from patron.dedupe.model import level_matrix, probability_of
 from patron.dedupe.queue import QueuedPair, count_open, queue_pairs
 from patron.dedupe.survivorship import Survivorship
 from patron.errors import Invalid
@@ -104,13 +106,16 @@ def run_dedupe(
         pair = (table.ids[a], table.ids[b])
         origin = recorded.get((min(pair), max(pair)), FUZZY)
         queued.append(QueuedPair(pair[0], pair[1], p, origin, _reason(origin, p, auto, table, a, b)))
+    wanted = [edge for group in edges.values() for edge in group]
+    wanted += [(index[pair.first], index[pair.second]) for pair in queued]
+    evidence = _evidence(model, table, wanted, probability)
+    folded = set(_positions(index, same_email))
     requests = []
     for number, cluster in enumerate(clusters):
-        pairs = tuple(
-            _explained(model, table, a, b, probability.get((a, b))) for a, b in edges[number]
-        )
+        pairs = tuple(evidence[edge] for edge in edges[number])
         scores = [p["probability"] for p in pairs if p.get("probability") is not None]
-        reason = "same email address (folded)" if not scores else f"match probability at least {auto:g}"
+        same_address = any((a, b) in folded for a in cluster for b in cluster if a < b)
+        reason = "same email address (folded)" if same_address else f"match probability at least {auto:g}"
         requests.append(
             MergeRequest(tuple(table.ids[i] for i in cluster), reason, min(scores) if scores else None, pairs)
         )
@@ -118,9 +123,7 @@ def run_dedupe(
         outcomes = merge_groups(conn, requests, survivorship=survivorship, actor=actor)
         alive = _existing(conn, {pid for pair in queued for pid in (pair.first, pair.second)})
         explained = [
-            pair.explained(
-                _explained(model, table, index[pair.first], index[pair.second], pair.probability)
-            )
+            pair.explained(evidence[(index[pair.first], index[pair.second])])
             for pair in queued
             if pair.first in alive and pair.second in alive
         ]
@@ -228,11 +231,48 @@ def _comparable(table: RecordTable) -> bool:
     return any(sum(value is not None for value in column) >= 2 for column in table.values.values())
 
 
-def _explained(model: Any, table: RecordTable, a: int, b: int, probability: float | None) -> dict[str, Any]:
-    evidence = dict(model.explain(table, a, b)) if model is not None else {}
-    if probability is not None:
-        evidence["probability"] = probability
-    return {"a": table.ids[a], "b": table.ids[b], **evidence}
+def _evidence(
+    model: Any,
+    table: RecordTable,
+    pairs: Sequence[tuple[int, int]],
+    probability: dict[tuple[int, int], float],
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Per pair: the probability, total weight and each field's level, values and weight.
+
+    Levels and weights of every pair are computed in one vectorised pass (a pair at a time cost
+    about a millisecond: seconds for a run merging thousands).
+    """
+    if not pairs:
+        return {}
+    if model is None or not model.fields:
+        return {(a, b): {"a": table.ids[a], "b": table.ids[b], "probability": probability.get((a, b))}
+                for a, b in pairs}  # fmt: skip
+    prepared = model.prepared_for(table)
+    left = np.fromiter((a for a, _ in pairs), dtype=np.int64, count=len(pairs))
+    right = np.fromiter((b for _, b in pairs), dtype=np.int64, count=len(pairs))
+    levels = level_matrix(prepared, left, right)
+    weights = model.pair_weights(prepared, levels, left)
+    totals = model.prior_weight + weights.sum(axis=1)
+    chances = probability_of(totals)
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for row, (a, b) in enumerate(pairs):
+        fields = [
+            {
+                "field": fm.name, "kind": fm.kind, "level": fm.labels[int(levels[row, column])],
+                "a": table.values[fm.name][a], "b": table.values[fm.name][b],
+                "weight": round(float(weights[row, column]), 3),
+            }
+            for column, fm in enumerate(model.fields)
+        ]  # fmt: skip
+        found[(a, b)] = {
+            "a": table.ids[a],
+            "b": table.ids[b],
+            "probability": probability.get((a, b), float(chances[row])),
+            "weight": round(float(totals[row]), 3),
+            "prior_weight": round(model.prior_weight, 3),
+            "fields": fields,
+        }
+    return found
 
 
 def _existing(conn: Connection, ids: set[str]) -> set[str]:
