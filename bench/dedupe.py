@@ -1,11 +1,12 @@
 """Duplicate detection: `patron dedupe` beside Splink 5 on the FEBRL sets, then a generated contact list.
 
-Each FEBRL set goes through the real CLI into a fresh SQLite database (`patron import --source febrl
---id-column rec_id`), `patron dedupe` runs with bench/febrl_match.json, and `patron export --format
-jsonl` gives the clusters back: the ext:febrl identities of each profile are the records merged
-into it. Pairwise precision, recall and F1 count every pair of records that share a profile
-against the true links; no labels are used for training. Splink 5 runs on the same data in the
-same process run (DuckDB, 2 threads), timed from the model to the clusters, loading excluded.
+Each FEBRL set goes through the real CLI into a fresh SQLite database (`patron import --source
+febrl --id-column rec_id`, the rows shuffled and FEBRL's telling record ids replaced by opaque
+ones), `patron dedupe` runs with bench/febrl_match.json, and `patron export --format jsonl` gives
+the clusters back: the ext:febrl identities of each profile are the records merged into it.
+Pairwise precision, recall and F1 count every pair of records that share a profile against the
+true links; no labels are used for training. Splink 5 runs on the same data in the same run
+(DuckDB, 2 threads), timed from the model to the clusters, loading excluded.
 Then a generated list of contacts with realistic variants is imported and deduplicated, with the
 seconds and the peak memory of the dedupe process.
 
@@ -43,6 +44,7 @@ from dedupe_data import (
     Pair,
     load_febrl,
     pairs_within,
+    with_opaque_ids,
     write_contacts,
     write_csv,
 )
@@ -283,7 +285,8 @@ def patron_febrl(
     with patron_database(labelled.name) as env:
         directory = Path(env["PATRON_DATABASE_URL"].removeprefix("sqlite:///")).parent
         imports = []
-        for index, frame in enumerate(labelled.frames):
+        frames, febrl_id = with_opaque_ids(labelled.frames)
+        for index, frame in enumerate(frames):
             path = write_csv(frame, directory / f"{labelled.name}-{index}.csv")
             mapping = [arg for column, name in FEBRL_MAPPING.items() for arg in ("--map", f"{column}={name}")]
             summary, _ = patron_json(
@@ -299,7 +302,7 @@ def patron_febrl(
         result.wall_s = round(measured.wall_s, 3)
         result.peak_rss_bytes = measured.peak_tree_rss_bytes
         result.details["dedupe"] = summary
-        clusters = exported_clusters(env, FEBRL_SOURCE)
+        clusters = [[febrl_id[i] for i in cluster] for cluster in exported_clusters(env, FEBRL_SOURCE)]
     predicted = pairs_within(clusters)
     result.score = score(predicted, labelled.true_pairs)
     if examples:

@@ -78,6 +78,25 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def with_opaque_ids(
+    frames: list[pd.DataFrame], *, seed: int = 3
+) -> tuple[list[pd.DataFrame], dict[str, str]]:
+    """The frames shuffled, FEBRL's telling ids ('rec-12-dup-0') replaced; {opaque id: FEBRL id}.
+
+    A record id that names its original would let any matcher that looks at identities read the
+    answer, and row order could hint at it too.
+    """
+    rng = random.Random(seed)
+    everyone = [rec_id for frame in frames for rec_id in frame[FEBRL_ID_COLUMN]]
+    numbers = rng.sample(range(len(everyone)), len(everyone))
+    opaque = {rec_id: f"r{number:06d}" for rec_id, number in zip(everyone, numbers, strict=True)}
+    shuffled = []
+    for frame in frames:
+        frame = frame.sample(frac=1, random_state=rng.randrange(2**32)).reset_index(drop=True)
+        shuffled.append(frame.assign(**{FEBRL_ID_COLUMN: frame[FEBRL_ID_COLUMN].map(opaque)}))
+    return shuffled, {new: old for old, new in opaque.items()}
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """The frame as a UTF-8 CSV with every value quoted as text (so '0800' stays '0800')."""
     frame.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="")
