@@ -144,9 +144,17 @@ class Measured:
     peak_tree_rss_bytes: int  # the command and its workers together, sampled every 50 ms
 
 
+@dataclass(frozen=True, slots=True)
+class ScratchDatabase:
+    """A fresh SQLite database for one data set: the CLI's environment and a directory for its files."""
+
+    env: dict[str, str]
+    directory: Path
+
+
 @contextmanager
-def patron_database(label: str) -> Iterator[dict[str, str]]:
-    """The environment of a fresh SQLite database in a temp dir, deleted afterwards."""
+def patron_database(label: str) -> Iterator[ScratchDatabase]:
+    """A fresh, initialised database in a temp dir, deleted afterwards with everything written there."""
     directory = Path(tempfile.mkdtemp(prefix=f"patron-dedupe-{label}-"))
     env = {
         **os.environ,
@@ -155,7 +163,7 @@ def patron_database(label: str) -> Iterator[dict[str, str]]:
     }
     try:
         run_patron(env, "init", "--json")
-        yield env
+        yield ScratchDatabase(env, directory)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -282,8 +290,8 @@ def patron_febrl(
 ) -> RunResult:
     """Import the set's files, run `patron dedupe`, and score the exported clusters."""
     result = RunResult("patron", labelled.name)
-    with patron_database(labelled.name) as env:
-        directory = Path(env["PATRON_DATABASE_URL"].removeprefix("sqlite:///")).parent
+    with patron_database(labelled.name) as database:
+        env, directory = database.env, database.directory
         imports = []
         frames, febrl_id = with_opaque_ids(labelled.frames)
         for index, frame in enumerate(frames):
@@ -363,7 +371,6 @@ def splink_febrl(labelled: LabelledSet, *, model: str = "full", threads: int = S
         predictions, threshold_match_probability=SPLINK_CLUSTER_THRESHOLD
     )
     frame = clustered.as_pandas_dataframe()
-    seconds = time.perf_counter() - started
     finished = time.perf_counter()
     connection.close()
     clusters = frame.groupby("cluster_id")[FEBRL_ID_COLUMN].apply(list).tolist()
@@ -371,7 +378,7 @@ def splink_febrl(labelled: LabelledSet, *, model: str = "full", threads: int = S
         splink_label(model),
         labelled.name,
         score=score(pairs_within(clusters), labelled.true_pairs),
-        seconds=round(seconds, 3),
+        seconds=round(finished - started, 3),
         details={
             "model": model,
             "threads": threads,
@@ -423,8 +430,8 @@ def splink_comparisons(model: str, *, has_ssid: bool) -> list:
 def patron_contacts(size: int, *, threshold: float | None, examples: int = 0) -> RunResult:
     """Import the generated list, run `patron dedupe`, and score import + dedupe against the truth."""
     result = RunResult("patron", f"contacts-{size}")
-    with patron_database("contacts") as env:
-        directory = Path(env["PATRON_DATABASE_URL"].removeprefix("sqlite:///")).parent
+    with patron_database("contacts") as database:
+        env, directory = database.env, database.directory
         path = directory / "contacts.csv"
         truth = write_contacts(path, size)
         summary, measured = patron_json(

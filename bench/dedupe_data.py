@@ -242,11 +242,13 @@ def phone_variant(person: Person, rng: random.Random) -> str:
 
 
 def name_variant(person: Person, rng: random.Random) -> tuple[str, str]:
-    """(first, last) as written this time: Hangul, a nickname, a typo, another case."""
+    """(first, last) as written this time: Hangul, swapped, a nickname, a typo, another case."""
     given, family = person.given, person.family
     roll = rng.random()
     if person.is_korean and roll < 0.3:
         return person.given_hangul, person.family_hangul
+    if person.is_korean and roll < 0.36:
+        return family, given  # family name first, as written in Korea, into the first-name box
     if not person.is_korean and roll < 0.2 and ENGLISH_GIVEN[given]:
         given = rng.choice(ENGLISH_GIVEN[given])
     elif roll < 0.35:
