@@ -5,7 +5,15 @@ from patron.dedupe.decisions import distinct_pairs, remember_distinct
 from patron.dedupe.engine import MatchResult, RecordTable, find_matches
 from patron.dedupe.history import get_merge, list_merges
 from patron.dedupe.merging import MergeOutcome, MergeRequest, merge_groups
-from patron.dedupe.queue import DECISIONS, candidate_view, count_open, decide, get_candidate, list_queue, merge_pair
+from patron.dedupe.queue import (
+    DECISIONS,
+    candidate_view,
+    count_open,
+    decide,
+    get_candidate,
+    list_queue,
+    merge_pair,
+)
 from patron.dedupe.service import DedupeSummary, match_config, run_dedupe, survivorship_of
 from patron.dedupe.survivorship import RULES, Survivorship, consent_direction
 from patron.dedupe.unmerging import unmerge

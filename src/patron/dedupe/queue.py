@@ -58,7 +58,8 @@ def queue_pairs(conn: Connection, pairs: Sequence[QueuedPair]) -> int:
     if fresh:
         conn.execute(insert_ignoring_conflicts(conn, merge_candidates, ["profile_a", "profile_b"]), fresh)
     refresh = [
-        {"id_": known[key], "score_": row["score"], "evidence_": row["evidence"]}
+        # Ingest evidence (which record shared which identities) stays beside the new scores.
+        {"id_": known[key][0], "score_": row["score"], "evidence_": {**known[key][1], **row["evidence"]}}
         for key, row in rows.items()
         if key in known
     ]
@@ -72,18 +73,22 @@ def queue_pairs(conn: Connection, pairs: Sequence[QueuedPair]) -> int:
     return len(fresh)
 
 
-def _known(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
+def _known(
+    conn: Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    """Pairs already recorded: (id, evidence) by pair."""
+    found: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
     firsts = sorted({a for a, _ in keys})
     wanted = set(keys)
+    columns = (merge_candidates.c.id, merge_candidates.c.profile_a, merge_candidates.c.profile_b,
+               merge_candidates.c.evidence)  # fmt: skip
     for start in range(0, len(firsts), 2000):
         chunk = firsts[start : start + 2000]
-        query = select(
-            merge_candidates.c.id, merge_candidates.c.profile_a, merge_candidates.c.profile_b
-        ).where(merge_candidates.c.profile_a.in_(chunk))
-        for cid, a, b in conn.execute(query):
+        for cid, a, b, evidence in conn.execute(
+            select(*columns).where(merge_candidates.c.profile_a.in_(chunk))
+        ):
             if (a, b) in wanted:
-                found[(a, b)] = cid
+                found[(a, b)] = (cid, dict(evidence or {}))
     return found
 
 

@@ -253,7 +253,9 @@ def merge_candidates_of(conn: Connection, profile_id: str) -> list[dict[str, Any
     )
     return [
         {
+            "id": row.id,
             "other": row.profile_b if row.profile_a == profile_id else row.profile_a,
+            "score": row.score,
             "reason": row.reason,
             "evidence": row.evidence,
             "created_at": row.created_at,

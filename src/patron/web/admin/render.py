@@ -40,6 +40,7 @@ templates.env.filters["trait_value"] = shown_value
 NAV = [
     ("dashboard", "Dashboard", "/admin/"),
     ("contacts", "Contacts", "/admin/contacts"),
+    ("duplicates", "Duplicates", "/admin/duplicates"),
     ("imports", "Imports", "/admin/imports"),
     ("tracking", "Tracking plan", "/admin/tracking"),
     ("quality", "Data quality", "/admin/quality"),
