@@ -58,10 +58,12 @@ def cluster_pairs(clusters: list[list[int]]) -> set:
 def test_em_learns_sensible_m_and_u_without_labels():
     table, truth = people_table()
     result = find_matches(table, DEFAULT_CONFIG)
-    fields = {f["field"]: {lv["level"]: lv for lv in f["levels"]} for f in result.model.summary()["fields"]}
+    summary = result.model.summary()
+    assert not {"email", "phone", "birthday"} & set(summary["held_at_prior"])  # learnt, not assumed
+    fields = {f["field"]: {lv["level"]: lv for lv in f["levels"]} for f in summary["fields"]}
     assert fields["email"]["exact"]["m"] > 0.5 and fields["email"]["exact"]["u"] < 0.001
-    assert fields["birthday"]["exact"]["m"] > 0.9 and fields["birthday"]["exact"]["u"] < 0.01
-    assert fields["last_name"]["exact"]["m"] > 0.9 and fields["last_name"]["exact"]["u"] < 0.2
+    assert fields["birthday"]["exact"]["m"] > 0.8 and fields["birthday"]["exact"]["u"] < 0.01
+    assert fields["last_name"]["exact"]["m"] > 0.8 and fields["last_name"]["exact"]["u"] < 0.2
     assert fields["first_name"]["different"]["m"] < 0.1 < fields["first_name"]["different"]["u"]
     found = cluster_pairs(result.clusters)
     assert found <= truth and len(found) >= 0.9 * len(truth)
@@ -175,3 +177,29 @@ def test_records_that_contradict_each_other_do_not_chain_through_a_third():
     clusters = find_matches(table, DEFAULT_CONFIG).clusters
     assert not any(a in group and c in group for group in clusters)
     assert any(b in group for group in clusters)
+
+
+def test_agreeing_on_a_rare_value_weighs_more_than_on_a_common_one():
+    table, _ = people_table()
+    rare_a, rare_b = add_records(
+        table,
+        {"first_name": "Oluwaseun", "last_name": "Smith"},
+        {"first_name": "Oluwaseun", "last_name": "Smith"},
+    )
+    common_a, common_b = add_records(
+        table, {"first_name": "Emily", "last_name": "Smith"}, {"first_name": "Emily", "last_name": "Smith"}
+    )
+    model = find_matches(table, DEFAULT_CONFIG).model
+
+    def first_name_weight(i: int, j: int) -> float:
+        return next(f["weight"] for f in model.explain(table, i, j)["fields"] if f["field"] == "first_name")
+
+    assert first_name_weight(rare_a, rare_b) > first_name_weight(common_a, common_b) + 3
+
+
+def test_tiny_tables_and_empty_candidates_are_fine():
+    assert find_matches(RecordTable(ids=[], values={"email": []}), DEFAULT_CONFIG).clusters == []
+    one = find_matches(RecordTable(ids=["a"], values={"email": ["x@example.com"]}), DEFAULT_CONFIG)
+    assert one.compared == 0 and one.model.summary()["fields"] == []
+    apart = RecordTable(ids=["a", "b"], values={"email": ["x@example.com", "y@example.org"]})
+    assert find_matches(apart, DEFAULT_CONFIG).compared == 0

@@ -69,7 +69,7 @@ class FieldValues:
     kind: str
     codes: np.ndarray  # int32 per record: index into `keys`, -1 = missing
     keys: list[str]  # the normalised value of each code (exact agreement = same code)
-    frequency: np.ndarray  # share of non-missing records holding each code (term frequency)
+    frequency: np.ndarray  # term frequency of each code, as seen by a pair holding it (see prepare)
     block_codes: np.ndarray  # int32 per record: a coarser key for blocking, -1 = missing
     forms: dict[str, list[str]] = field(default_factory=dict)  # per code: extra forms comparators use
     form_ids: dict[str, np.ndarray] = field(default_factory=dict)  # per code: a form as an int (-1 = "")
@@ -233,7 +233,9 @@ def prepare(name: str, kind: str, raw_values: Sequence[str | None]) -> FieldValu
                 keys.append(value)
     codes = np.fromiter(map(code_of_raw.__getitem__, raw_values), dtype=np.int32, count=len(raw_values))
     counts = np.bincount(codes[codes >= 0], minlength=len(keys)).astype(np.float64)
-    frequency = counts / max(counts.sum(), 1.0)
+    # Counted without the two records being compared: else the duplicates we look for make their
+    # own values look common (a member number on two records of one person is not a shared value).
+    frequency = np.maximum(counts - 2.0, 1.0) / max(counts.sum(), 1.0)
     forms = _FORMS[kind](keys) if kind in _FORMS else {}
     form_ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
     block_of_key: dict[str, int] = {}

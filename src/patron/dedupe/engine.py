@@ -122,12 +122,13 @@ def find_matches(
         raise Invalid(
             f"thresholds must satisfy 0 < review ({review}) <= auto ({auto}) < 1", field="thresholds"
         )
-    prepared = prepare_table(table, config, progress)
     must_codes = _pair_codes(must_compare, n)
     cannot_codes = _pair_codes(cannot_link, n)
     if n < 2:
-        return MatchResult(0, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), np.zeros(0), [],
-                           MatchModel([], 1e-6, 0.0), time.perf_counter() - started)  # fmt: skip
+        none = np.zeros(0, dtype=np.int64)
+        return MatchResult(0, none, none, np.zeros(0), np.zeros(0), [], MatchModel([], 0.5, 0.0),
+                           time.perf_counter() - started)  # fmt: skip
+    prepared = prepare_table(table, config, progress)
 
     codes, _ = candidate_pairs(prepared.fields, n, progress=progress)
     compared = len(codes)

@@ -32,7 +32,7 @@ from patron.dedupe.compare import (
     prepare,
     prepare_swaps,
 )
-from patron.dedupe.training import match_prior, train_m
+from patron.dedupe.training import match_prior, prior_m, train_m
 
 _FLOOR = 1e-6
 _U_SAMPLE_PAIRS = 30_000
@@ -49,9 +49,12 @@ class FieldModel:
     u: np.ndarray
 
     def weights(self) -> np.ndarray:
-        """log2(m/u) per level, 0 for missing."""
+        """log2(m/u) per level, 0 for missing; a weaker agreement never weighs more than a stronger."""
         w = np.log2(np.maximum(self.m, _FLOOR) / np.maximum(self.u, _FLOOR))
         w[MISSING] = 0.0
+        # A level random pairs never reached keeps u at the sampling floor, and then a tiny m can
+        # outweigh exact agreement (a one-letter slip in a surname worth more than the surname).
+        w[EXACT:] = np.minimum.accumulate(w[EXACT:])
         return w
 
 
@@ -103,53 +106,6 @@ def estimate_u(prepared: Sequence[FieldValues], n_records: int, seed: int = 7) -
         u[MISSING] = 1.0
         result.append(u)
     return result
-
-
-def _initial_m(n_levels: int) -> np.ndarray:
-    m = np.zeros(n_levels)
-    m[EXACT] = 0.85
-    rest = np.arange(n_levels - 2, 0, -1, dtype=np.float64)  # decreasing towards "different"
-    m[2:] = 0.15 * rest / rest.sum()
-    m[MISSING] = 1.0
-    return m
-
-
-def expectation_maximisation(
-    patterns: np.ndarray, counts: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], *,
-    prior: float = 0.05, iterations: int = 60, tolerance: float = 1e-6,
-) -> tuple[list[np.ndarray], list[np.ndarray], float]:  # fmt: skip
-    """EM for a two-class mixture with conditionally independent fields; returns m, u and the match share."""
-    m = [x.copy() for x in m]
-    u = [x.copy() for x in u]
-    weights = counts.astype(np.float64)
-    total = weights.sum()
-    for _ in range(iterations):
-        log_ratio = np.full(len(patterns), np.log(prior / (1.0 - prior)))
-        for column in range(patterns.shape[1]):
-            level = patterns[:, column]
-            ratio = np.log(np.maximum(m[column], _FLOOR)) - np.log(np.maximum(u[column], _FLOOR))
-            ratio[MISSING] = 0.0
-            log_ratio += ratio[level]
-        posterior = 1.0 / (1.0 + np.exp(-np.clip(log_ratio, -700, 700)))
-        match_weight = weights * posterior
-        non_match_weight = weights - match_weight
-        new_prior = float(match_weight.sum() / total)
-        new_prior = min(max(new_prior, 1e-9), 1 - 1e-9)
-        for column in range(patterns.shape[1]):
-            level = patterns[:, column]
-            n_levels = len(m[column])
-            for target, w in ((m, match_weight), (u, non_match_weight)):
-                sums = np.bincount(level, weights=w, minlength=n_levels)[:n_levels]
-                sums[MISSING] = 0.0
-                sums[1:] += 1e-3 * max(w.sum(), 1.0) / n_levels  # keeps every level possible
-                estimate = sums / sums.sum()
-                estimate[MISSING] = 1.0
-                target[column] = estimate
-        if abs(new_prior - prior) < tolerance:
-            prior = new_prior
-            break
-        prior = new_prior
-    return m, u, prior
 
 
 @dataclass
@@ -280,13 +236,16 @@ def probability_of(weight: np.ndarray) -> np.ndarray:
 
 
 def fit(prepared: PreparedTable, levels: np.ndarray, *, table: object = None) -> MatchModel:
-    """Learn m by EM over the candidate pairs' levels (with priors, see training.py) and u from
-    the whole table; no labels."""
+    """Learn m by EM over the candidate pairs (training.py) and u from the whole table; no labels."""
     n_records = prepared.n_records
     u = estimate_u(prepared.fields, n_records)
-    patterns, counts, _ = _pattern_ids(levels)
     kinds = [fv.kind for fv in prepared.fields]
-    m, share, held = train_m(patterns, counts, kinds, u)
+    if len(levels):
+        patterns, counts, _ = _pattern_ids(levels)
+        m, share, held = train_m(patterns, counts, kinds, u)
+    else:  # blocking paired nobody: nothing to learn from, the expert priors stand
+        m, share = [prior_m(kind, len(u_f)) for kind, u_f in zip(kinds, u, strict=True)], 0.0
+        held = list(range(len(kinds)))
     prior = match_prior(share, len(levels), n_records)
     fields = [
         FieldModel(fv.name, fv.kind, fv.labels, m_f, u_f)
