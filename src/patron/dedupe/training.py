@@ -73,7 +73,7 @@ def train_m(
             break
         for column in implausible:
             held[column] = True
-        m = [m[c] if held[c] else learnt[c] for c in range(len(kinds))]
+        m = [prior_m(kinds[c], len(u[c])) if held[c] else learnt[c] for c in range(len(kinds))]
     return m, share, [c for c, is_held in enumerate(held) if is_held]
 
 

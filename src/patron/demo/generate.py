@@ -223,11 +223,17 @@ def _new_email(rng: random.Random, taken: set[str], person: Person, *, at_work: 
     if domain == names.COMPANY_DOMAIN:
         domain = person.company.domain if person.company and at_work else table[0][0]
     email, attempts = f"{local}@{domain}", 0
-    while email in taken:
+    # Gmail ignores dots in the local part: minjun.kim@ and minjunkim@ are one mailbox, one person.
+    while _mailbox(email) in taken:
         attempts += 1  # short names run out of two-digit suffixes in large demos
         email = f"{local}{rng.randrange(1, 100 * attempts)}@{domain}"
-    taken.add(email)
+    taken.add(_mailbox(email))
     return email
+
+
+def _mailbox(email: str) -> str:
+    local, domain = email.split("@")
+    return f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else email
 
 
 def _mail_letters(name: str) -> str:
@@ -292,7 +298,7 @@ def _plant_problems(
     row_of = {(app, entry.person.index): entry for app in APPS for entry in entries[app]}
     claimed: set[int] = set()
     total_rows = len(row_of)
-    taken_emails = {person.email for person in persons}
+    taken_emails = {_mailbox(person.email) for person in persons}
 
     def claim(candidates: list[Person], count: int) -> list[Person]:
         free = [person for person in candidates if person.index not in claimed]
