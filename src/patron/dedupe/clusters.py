@@ -18,12 +18,37 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from patron.dedupe.blocking import pairs_of
+
+# Groups up to this size have all their inside pairs scored up front; larger ones on demand.
+PRESCORED_GROUP = 40
+
 
 def _contains(sorted_codes: np.ndarray, codes: np.ndarray) -> np.ndarray:
     if len(sorted_codes) == 0:
         return np.zeros(len(codes), dtype=bool)
     at = np.searchsorted(sorted_codes, codes).clip(0, len(sorted_codes) - 1)
     return sorted_codes[at] == codes
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected-component label per record over the given edges; -1 for records on no edge."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+    labels = np.full(n, -1, dtype=np.int64)
+    on_edge = np.unique(np.concatenate([left, right]))
+    labels[on_edge] = [find(x) for x in on_edge.tolist()]
+    return labels
 
 
 def exclusive_conflict(exclusive: Sequence[np.ndarray], left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -59,8 +84,15 @@ def build_clusters(
     is_edge = (weight >= auto_weight) & ~_contains(cannot_link_codes, codes)
     is_edge &= ~exclusive_conflict(exclusive, left, right)
     order = np.flatnonzero(is_edge)[np.argsort(-weight[is_edge], kind="stable")]
-    plausible = weight >= floor_weight
-    plausible_codes = np.sort(codes[plausible])
+    # Score, in one pass, the pairs inside each group the edges could form that blocking did not
+    # compare (a one-by-one call per merge costs more than the scoring itself).
+    inside = pairs_of(_components(n, left[order], right[order]), PRESCORED_GROUP)
+    extra = inside[~_contains(candidate_codes, inside)]
+    extra_weight = weigh_pairs(extra // n, extra % n) if len(extra) else np.zeros(0)
+    candidate_codes = np.sort(np.concatenate([candidate_codes, extra]))
+    plausible_codes = np.sort(
+        np.concatenate([codes[weight >= floor_weight], extra[extra_weight >= floor_weight]])
+    )
 
     parent = list(range(n))
     members: dict[int, list[int]] = {}
@@ -75,19 +107,24 @@ def build_clusters(
     def exclusive_values(record: int) -> dict[int, int]:
         return {col: int(c[record]) for col, c in enumerate(exclusive) if c[record] >= 0}
 
+    plausible = set(plausible_codes.tolist())  # lookups one by one: groups are small, sets beat numpy
+    cannot = set(cannot_link_codes.tolist())
+
     def holds_together(group_a: list[int], group_b: list[int]) -> bool:
-        a = np.repeat(np.asarray(group_a, dtype=np.int64), len(group_b))
-        b = np.tile(np.asarray(group_b, dtype=np.int64), len(group_a))
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        cross = low * n + high
-        if _contains(cannot_link_codes, cross).any():
-            return False
-        unknown = ~_contains(plausible_codes, cross)
-        if not unknown.any():
+        unknown: list[int] = []
+        for x in group_a:
+            for y in group_b:
+                code = x * n + y if x < y else y * n + x
+                if code in cannot:
+                    return False
+                if code not in plausible:
+                    unknown.append(code)
+        if not unknown:
             return True
-        if _contains(candidate_codes, cross[unknown]).any():
+        codes_left = np.asarray(unknown, dtype=np.int64)
+        if _contains(candidate_codes, codes_left).any():
             return False  # compared, and below the floor
-        return bool((weigh_pairs(low[unknown], high[unknown]) >= floor_weight).all())
+        return bool((weigh_pairs(codes_left // n, codes_left % n) >= floor_weight).all())
 
     for edge in order.tolist():
         a, b = int(left[edge]), int(right[edge])
