@@ -101,16 +101,22 @@ def score(predicted: set[Pair], truth: set[Pair]) -> PairScore:
 
 
 def error_examples(
-    predicted: set[Pair], truth: set[Pair], rows: dict[str, str], count: int
+    predicted: set[Pair],
+    truth: set[Pair],
+    rows: dict[str, str],
+    count: int,
+    *,
+    findable: set[Pair] | None = None,
 ) -> dict[str, list[list[str]]]:
-    """A few wrongly merged and a few missed pairs, each as the two records' values."""
+    """Some wrong merges and some missed pairs (of the findable ones, if given), as the records' values."""
     rng = random.Random(count)
 
     def sample(pairs: set[Pair]) -> list[list[str]]:
         chosen = rng.sample(sorted(pairs), min(count, len(pairs)))
         return [[f"{a}: {rows.get(a, '?')}", f"{b}: {rows.get(b, '?')}"] for a, b in chosen]
 
-    return {"wrongly_merged": sample(predicted - truth), "missed": sample(truth - predicted)}
+    missed = (findable if findable is not None else truth) - predicted
+    return {"wrongly_merged": sample(predicted - truth), "missed": sample(missed)}
 
 
 def machine() -> dict[str, object]:
@@ -454,7 +460,9 @@ def patron_contacts(size: int, *, threshold: float | None, examples: int = 0) ->
     predicted = pairs_within(clusters)
     result.score = score(predicted, truth.pairs)
     if examples:
-        result.details["examples"] = error_examples(predicted, truth.pairs, rows, examples)
+        result.details["examples"] = error_examples(
+            predicted, truth.pairs, rows, examples, findable=truth.pairs_sharing_contact
+        )
     sharing = truth.pairs_sharing_contact
     result.details["pairs_sharing_contact"] = len(sharing)
     result.details["recall_of_pairs_sharing_contact"] = round(len(predicted & sharing) / len(sharing), 5)
@@ -494,6 +502,8 @@ def print_febrl_table(name: str, records: int, true_pairs: int, results: list[Ru
 def print_examples(result: RunResult) -> None:
     """The sampled wrong merges and missed pairs, when asked for."""
     for kind, pairs in result.details.get("examples", {}).items():
+        if kind == "missed" and "pairs_sharing_contact" in result.details:
+            kind = "missed (sharing a phone or email account)"
         for first, second in pairs:
             print(f"    {kind.replace('_', ' ')}: {first}\n    {' ' * len(kind)}  {second}")
 
