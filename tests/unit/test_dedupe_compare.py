@@ -43,7 +43,7 @@ def test_hangul_name_is_not_matched_to_another_romanised_name():
 @pytest.mark.parametrize(
     ("a", "b", "level"),
     [("Mitchell", "mitchell", "exact"), ("Mitchell", "Mitchel", "close"), ("José", "jose", "exact"),
-     ("Katherine", "Kathryn", "similar"), ("Mitchell", "Oliver", "different"), ("Mitchell", None, "missing")],
+     ("Katherine", "Kathryn", "close"), ("Jonathan", "Jonothan", "similar"), ("Mitchell", "Oliver", "different"), ("Mitchell", None, "missing")],
 )  # fmt: skip
 def test_latin_name_levels(a, b, level):
     assert level_of("name", a, b) == level
@@ -102,3 +102,9 @@ def test_swapped_first_and_last_names_compare_crossed():
     levels = level_matrix(table, np.array([0, 0]), np.array([1, 2]))
     assert [first.labels[x] for x in levels[0]] == ["exact", "exact"]  # 김 민준 written family name first
     assert [first.labels[x] for x in levels[1]] == ["different", "different"]
+
+
+@pytest.mark.parametrize(("a", "b"), [("William", "Bill"), ("bob", "Robert"), ("Kate", "Katherine")])
+def test_nicknames_are_close(a, b):
+    assert level_of("name", a, b) == "close"
+    assert level_of("name", "Bill", "Bob") == "different"

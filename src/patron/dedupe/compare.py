@@ -58,6 +58,30 @@ def _digits(text: str) -> str:
     return _DIGITS.sub("", text)
 
 
+# Given names and the short forms people also sign up with; any two in one group compare "close".
+_NICKNAME_GROUPS = """
+william bill will billy willy liam | robert bob rob bobby robbie bert | elizabeth liz beth betty lizzie
+eliza libby | jennifer jen jenny | michael mike mikey mick | katherine kate kathy katie kat catherine
+kathryn cathy | james jim jimmy jamie | margaret maggie peggy meg marge | christopher chris kit
+| alexander alex alec sasha | alexandra alex alexa sandra | daniel dan danny | thomas tom tommy
+| jessica jess jessie | matthew matt matty | joshua josh | samantha sam sammy | samuel sam sammy
+| andrew andy drew | rebecca becky becca | nicholas nick nicky | patricia pat trish patty tricia
+| anthony tony | victoria vicky tori | benjamin ben benny benji | richard rick dick ricky rich
+| susan sue susie | joseph joe joey | edward ed eddie ted teddy | charles charlie chuck chas
+| david dave davey | steven steve stevie | stephen steve stevie | jonathan jon jonny | john jack johnny
+| timothy tim timmy | gregory greg | kenneth ken kenny | ronald ron ronnie | donald don donny
+| lawrence larry | gerald gerry jerry | peter pete | frederick fred freddie | henry harry hank
+| theodore theo ted teddy | nathaniel nate nat | nathan nate | zachary zach zack | jacob jake
+| abigail abby abbie | amanda mandy | deborah debbie deb | dorothy dot dottie | kimberly kim
+| christine chris chrissy tina | christina chris tina | cynthia cindy | pamela pam | sandra sandy
+| olivia liv livvy | isabella bella izzy isabel | charlotte lottie charlie | madeline maddie maddy
+| eleanor ellie nora | emily em emmy | sophia sophie | gabriel gabe | gabrielle gabby | leonard leo len
+"""
+_NICKNAMES: dict[str, set[int]] = {}
+for _group, _names in enumerate(_NICKNAME_GROUPS.replace("\n", " ").split("|")):
+    for _name in _names.split():
+        _NICKNAMES.setdefault(_name, set()).add(_group)
+
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
@@ -159,6 +183,7 @@ def _name_forms(keys: list[str]) -> dict[str, list[str]]:
         "sound": [
             jellyfish.metaphone(k) if not h and k else "" for k, h in zip(keys, is_hangul, strict=True)
         ],
+        "nickname": [k if k in _NICKNAMES else "" for k in keys],
     }
 
 
@@ -176,7 +201,9 @@ def _phone_forms(keys: list[str]) -> dict[str, list[str]]:
     return {"national": [k[-9:] for k in keys]}
 
 
-_EQUALITY_FORMS = frozenset({"loose", "hangul", "sound", "folded", "local", "local_digits", "national"})
+_EQUALITY_FORMS = frozenset(
+    {"loose", "hangul", "sound", "nickname", "folded", "local", "local_digits", "national"}
+)
 
 _FORMS: dict[str, Callable[[list[str]], dict[str, list[str]]]] = {
     "name": _name_forms,
@@ -292,6 +319,13 @@ def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sound = fv.form_ids["sound"]
     same_sound = (sound[a] == sound[b]) & (sound[a] >= 0)
     levels[same_sound & (levels > 3)] = 3
+    nickname = fv.form_ids["nickname"]
+    both = np.flatnonzero((nickname[a] >= 0) & (nickname[b] >= 0))
+    if len(both):
+        keys = fv.keys
+        pairs = zip(a[both].tolist(), b[both].tolist(), strict=True)
+        at = both[np.array([bool(_NICKNAMES[keys[x]] & _NICKNAMES[keys[y]]) for x, y in pairs], dtype=bool)]
+        levels[at[levels[at] > 2]] = 2
     return levels
 
 
