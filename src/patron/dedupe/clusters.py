@@ -5,8 +5,8 @@ C even when A and C plainly differ, and one weak link can fuse two families into
 Here edges at or above the auto threshold are taken strongest first, and two clusters merge
 only if *every* pair across them reaches a floor weight (complete linkage at a low floor): one
 strong link starts a cluster, and each member must stay compatible with each other member.
-The engine sets the floor at "the pair's own evidence favours a match" (see
-engine.CROSS_PAIR_EVIDENCE_BITS): records that merely lack shared fields may join through a
+The engine sets the floor at "the pair's own evidence covers half the prior odds" (see
+engine.CROSS_PAIR_SHARE_OF_PRIOR): records that merely lack shared fields may join through a
 record that has both, records that contradict each other may not. Cross pairs that blocking
 never produced are scored on demand. A pair a person marked "not the same", or two records
 with different values in an exclusive column (two user ids), never end up in one cluster.

@@ -23,12 +23,14 @@ from patron.errors import Invalid
 
 Progress = Callable[[str, int, int], None]
 
-# A cluster grows only while every pair inside it, taken on its own evidence (prior left out),
-# favours "same person" (Bayes factor >= 2**0). Absence of evidence is not held against a pair:
-# a shop record with only an email and a till record with only a phone join through the CRM
-# record that has both, yet two records that disagree (another birthday, another name) never
-# share a cluster however strongly each links to a third.
-CROSS_PAIR_EVIDENCE_BITS = 0.0
+# A cluster grows only while every pair inside it, on its own evidence, covers at least half the
+# prior odds against a match (weight >= prior_weight / 2; FEBRL3 prior is about -12 bits, a 200k
+# contact list about -18). Missing fields cost nothing, so a shop record with only an email and a
+# till record with only a phone join through the CRM record that has both (same name: +12 bits
+# or so). Two namesakes with different phones and emails (name +16, phone and email -15) do not,
+# however strongly each links to a third. Half the prior, not zero, measured on the generated
+# contact lists: precision 0.9990 -> 0.9996 for 0.3% of recall, FEBRL unchanged.
+CROSS_PAIR_SHARE_OF_PRIOR = 0.5
 
 
 @dataclass
@@ -153,7 +155,7 @@ def find_matches(
 
     clusters = build_clusters(
         n, left, right, weight,
-        auto_weight=log_odds(auto), floor_weight=model.prior_weight + CROSS_PAIR_EVIDENCE_BITS,
+        auto_weight=log_odds(auto), floor_weight=model.prior_weight * (1 - CROSS_PAIR_SHARE_OF_PRIOR),
         candidate_codes=codes, cannot_link_codes=cannot_codes,
         exclusive=_exclusive_codes(table), weigh_pairs=weigh_pairs,
     )  # fmt: skip
