@@ -109,3 +109,11 @@ def test_swapped_first_and_last_names_compare_crossed():
 def test_nicknames_are_close(a, b):
     assert level_of("name", a, b) == "close"
     assert level_of("name", "Bill", "Bob") == "different"
+
+
+def test_a_slip_in_a_long_number_is_a_typo_in_a_short_one_another_person():
+    assert (
+        level_of("email", "olivia.hill225476@gmail.com", "olivia.hill25476@gmail.com")
+        == "local part one typo"
+    )
+    assert level_of("email", "minjun.kim12@naver.com", "minjun.kim13@naver.com") == "different"

@@ -195,6 +195,9 @@ def _email_forms(keys: list[str]) -> dict[str, list[str]]:
     return {"folded": folded, "local": local, "local_digits": [_digits(x) or "-" for x in local]}
 
 
+_LONG_NUMBER = 5  # digits in a local part beyond a birth year
+
+
 def _phone_forms(keys: list[str]) -> dict[str, list[str]]:
     # The last 9 digits are the subscriber number in every plan we meet (KR, US, GB): equal tails
     # mean one number written with and without its country code.
@@ -242,6 +245,13 @@ def _block_key(kind: str, key: str, forms: dict[str, list[str]], code: int) -> s
     return key
 
 
+def _form_ids(kind: str, forms: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
+    if kind == "email":
+        ids["local_digit_count"] = np.array([len(_digits(x)) for x in forms["local"]], dtype=np.int64)
+    return ids
+
+
 def prepare(name: str, kind: str, raw_values: Sequence[str | None]) -> FieldValues:
     """Normalise one column and give each distinct value a code."""
     normalise = _NORMALISERS[kind]
@@ -264,7 +274,7 @@ def prepare(name: str, kind: str, raw_values: Sequence[str | None]) -> FieldValu
     # own values look common (a member number on two records of one person is not a shared value).
     frequency = np.maximum(counts - 2.0, 1.0) / max(counts.sum(), 1.0)
     forms = _FORMS[kind](keys) if kind in _FORMS else {}
-    form_ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
+    form_ids = _form_ids(kind, forms)
     block_of_key: dict[str, int] = {}
     block_of_code = np.empty(len(keys) + 1, dtype=np.int32)
     block_of_code[-1] = -1
@@ -369,11 +379,13 @@ def _date_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    # Local parts are built from names, so "similar" is kept to one slip (kim.minjun/kim.mnjun):
-    # minjun.kim12 and minjun.kim87 (or minjun.kim1) are two people named Minjun Kim, not one.
+    # Local parts are built from names, so "similar" is kept to one slip (kim.minjun/kim.mnjun),
+    # and a slip in a short number does not count: minjun.kim12 and minjun.kim13 are two people
+    # named Minjun Kim. A slip in a long number (hill225476/hill25476) is a typo.
     folded, local, digits = fv.form_ids["folded"], fv.form_ids["local"], fv.form_ids["local_digits"]
     one_slip = _similarity(OSA.distance, _pick(fv.forms["local"], a), _pick(fv.forms["local"], b)) <= 1
-    one_slip &= digits[a] == digits[b]
+    digit_count = fv.form_ids["local_digit_count"]
+    one_slip &= (digits[a] == digits[b]) | (np.minimum(digit_count[a], digit_count[b]) >= _LONG_NUMBER)
     same_local = local[a] == local[b]
     same_mailbox = folded[a] == folded[b]
     levels = np.where(one_slip, 4, 5).astype(np.uint8)
@@ -467,7 +479,7 @@ def _joint(one: FieldValues, other: FieldValues) -> FieldValues:
     remap = np.array([index[key] for key in other.keys] + [-1], dtype=np.int32)
     keys = one.keys + [other.keys[code] for code in extra]
     forms = {name: values + [other.forms[name][code] for code in extra] for name, values in one.forms.items()}
-    form_ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
+    form_ids = _form_ids(one.kind, forms)
     codes = np.concatenate([one.codes, remap[other.codes]])
     frequency = np.zeros(len(keys))
     return FieldValues(f"{one.name}|{other.name}", one.kind, codes, keys, frequency, codes, forms, form_ids)
