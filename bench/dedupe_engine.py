@@ -129,15 +129,16 @@ def _typo(text: str, rng: random.Random) -> str:
 _TAKEN: set[str] = set()
 
 
-def _unused(email: str, rng: random.Random) -> str:
-    """An address no other person has (a mailbox belongs to one person), adding digits if needed."""
-    from patron.dedupe.compare import fold_email
+def _unused(local: str, rng: random.Random) -> str:
+    """A local part no other person uses (dots ignored), adding digits if needed.
 
-    while fold_email(email) in _TAKEN:
-        local, domain = email.split("@")
-        email = f"{local}{rng.randrange(10)}@{domain}"
-    _TAKEN.add(fold_email(email))
-    return email
+    People keep one handle across providers far more often than two people share one; a list
+    where namesakes share handles on every provider makes "same local part" mean nothing.
+    """
+    while local.replace(".", "") in _TAKEN:
+        local = f"{local}{rng.randrange(10)}"
+    _TAKEN.add(local.replace(".", ""))
+    return local
 
 
 def _person(k: int, rng: random.Random) -> dict:
@@ -164,7 +165,7 @@ def _person(k: int, rng: random.Random) -> dict:
     local = rng.choice(["{f}.{l}", "{f}{l}", "{l}.{f}", "{f}{n}", "{f}.{l}{n}"]).format(
         f=roman[0].lower(), l=roman[1].lower(), n=rng.randrange(1, 9999)
     )
-    email = _unused(f"{local}@{rng.choice(MAIL_DOMAINS)}", rng)
+    email = f"{_unused(local, rng)}@{rng.choice(MAIL_DOMAINS)}"
     return {
         "first_name": first, "last_name": last, "roman": roman, "korean": korean,
         "email": email, "phone": phone, "country": country, "city": city,
@@ -194,7 +195,7 @@ def _variant(person: dict, rng: random.Random) -> dict:
     if roll < 0.25 and domain == "gmail.com":
         record["email"] = local.replace(".", "") + f"+{rng.choice(['shop', 'news', 'x'])}@gmail.com"
     elif roll < 0.45:
-        record["email"] = _unused(f"{local}@{rng.choice(MAIL_DOMAINS)}", rng)
+        record["email"] = f"{local}@{rng.choice(MAIL_DOMAINS)}"
     elif roll < 0.6:
         record["email"] = None
     if rng.random() < 0.35:

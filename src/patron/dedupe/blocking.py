@@ -1,11 +1,13 @@
 """Blocking: the candidate pairs worth comparing, from several keys so one typo cannot hide a pair.
 
-Every field yields a blocking key (its normalised value; a phonetic code for names, the mailbox
-for emails, the national number for phones). A key is one field alone or two fields together;
-a pair is a candidate when it shares any key. A typo in one field leaves the other keys intact,
-which is what keeps recall high. Keys are kept only when they stay cheap: groups larger than
-`max_group` are skipped (a thousand "Kim"s tell nothing), and a key whose pairs exceed the
-budget is dropped as a whole (a country, a state, a first name alone).
+Every field yields a blocking key: its normalised value; a phonetic code for names, the mailbox
+for emails, the national number for phones. An email yields two more: its local part (one person
+on two providers meets) and a long number in it (a typo in the letters does not hide the pair).
+A key is one of these alone or two from different fields together; a pair is a candidate when
+it shares any key. A typo in one field leaves the other keys intact, which is what keeps recall
+high. Keys are kept only when they stay cheap: groups larger than `max_group` are skipped (a
+thousand "Kim"s tell nothing), and a key whose pairs exceed the budget is dropped as a whole (a
+country, a state, a first name alone).
 """
 
 from __future__ import annotations
@@ -74,15 +76,29 @@ def pairs_of(group_ids: np.ndarray, max_group: int = MAX_GROUP) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-def choose_keys(
-    prepared: Sequence[FieldValues], budget: int, max_group: int = MAX_GROUP
-) -> list[BlockingKey]:
-    """Single fields and field pairs whose keys stay within the pair budget."""
-    by_name = {fv.name: fv for fv in prepared}
+def block_sources(prepared: Sequence[FieldValues]) -> dict[str, np.ndarray]:
+    """Every blocking key column: one per field, plus an email's local part and long number."""
+    sources: dict[str, np.ndarray] = {}
+    for fv in prepared:
+        sources[fv.name] = fv.block_codes
+        for form in ("local", "long_number") if fv.kind == "email" else ():
+            per_code = np.append(fv.form_ids[form], -1)  # code -1 (missing) -> -1
+            sources[f"{fv.name}.{form}"] = per_code[fv.codes]
+    return sources
+
+
+def _field_of(source: str) -> str:
+    return source.split(".", 1)[0]
+
+
+def choose_keys(sources: dict[str, np.ndarray], budget: int, max_group: int = MAX_GROUP) -> list[BlockingKey]:
+    """Single sources and pairs of sources from two fields whose keys stay within the pair budget."""
     keys: list[BlockingKey] = []
     for size in (1, 2):
-        for names in combinations(by_name, size):
-            ids = combine_codes([by_name[name].block_codes for name in names])
+        for names in combinations(sources, size):
+            if size == 2 and _field_of(names[0]) == _field_of(names[1]):
+                continue
+            ids = combine_codes([sources[name] for name in names])
             pairs = count_pairs(ids, max_group)
             if 0 < pairs <= budget:
                 keys.append(BlockingKey(names, pairs))
@@ -99,11 +115,11 @@ def candidate_pairs(
 ) -> tuple[np.ndarray, list[BlockingKey]]:
     """Sorted distinct pair codes (left * n + right) sharing any chosen key, and the keys used."""
     budget = budget if budget is not None else max(10_000, 3 * n_records)
-    by_name = {fv.name: fv for fv in prepared}
-    keys = choose_keys(prepared, budget, max_group)
+    sources = block_sources(prepared)
+    keys = choose_keys(sources, budget, max_group)
     chunks: list[np.ndarray] = []
     for done, key in enumerate(keys):
-        ids = combine_codes([by_name[name].block_codes for name in key.fields])
+        ids = combine_codes([sources[name] for name in key.fields])
         chunks.append(pairs_of(ids, max_group))
         if progress:
             progress("blocking", done + 1, len(keys))

@@ -10,7 +10,8 @@ scoring uses the table-wide u with the prior rescaled to all pairs, so a probabi
 same thing whatever the blocking was.
 
 Exact agreement is term-frequency adjusted: its u is the value's own share of records, so
-agreeing on a rare surname weighs more than agreeing on "smith" (weight = log2(m / share)).
+agreeing on a rare surname weighs more than agreeing on "smith" (weight = log2(m / share)); so
+are levels that agree on a form of the value (an email's mailbox, its local part).
 """
 
 from __future__ import annotations
@@ -142,10 +143,11 @@ class MatchModel:
     @staticmethod
     def _field_weights(fm: FieldModel, fv: FieldValues, level: np.ndarray, left: np.ndarray) -> np.ndarray:
         weights = fm.weights()[level]
-        exact = level == EXACT
-        if exact.any():
-            share = np.maximum(fv.frequency[fv.codes[left[exact]]], _FLOOR)
-            weights[exact] = np.log2(max(fm.m[EXACT], _FLOOR)) - np.log2(share)
+        for agreeing, frequency in [(EXACT, fv.frequency), *fv.level_frequency.items()]:
+            at = level == agreeing
+            if at.any():
+                share = np.maximum(frequency[fv.codes[left[at]]], _FLOOR)
+                weights[at] = np.log2(max(fm.m[agreeing], _FLOOR)) - np.log2(share)
         return weights
 
     def weigh(
