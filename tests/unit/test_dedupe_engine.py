@@ -82,6 +82,10 @@ def test_explain_and_score_agree_with_the_result():
     )
     assert {f["field"] for f in why["fields"]} >= {"first_name", "email"}
     assert result.model.score(table, [(i, j)]) == pytest.approx([result.probability[0]])
+    many = result.model.explain_many(
+        table, list(zip(result.left.tolist(), result.right.tolist(), strict=True))
+    )
+    assert [e["probability"] for e in many] == pytest.approx(result.probability.tolist())
 
 
 def test_exclusive_values_keep_records_apart_but_still_up_for_review():

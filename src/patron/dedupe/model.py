@@ -176,34 +176,45 @@ class MatchModel:
 
     def explain(self, table: Any, i: int, j: int) -> dict:
         """Why records i and j score what they do: each field's level, values and weight."""
+        return self.explain_many(table, [(i, j)])[0]
+
+    def explain_many(self, table: Any, pairs: Sequence[tuple[int, int]]) -> list[dict]:
+        """explain() for many pairs in one vectorised pass (a pair at a time costs about 1 ms)."""
+        if not pairs:
+            return []
         prepared = self.prepared_for(table)
-        left, right = np.array([i]), np.array([j])
-        levels = np.empty((1, len(prepared.fields)), dtype=np.uint8)
+        index = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        left, right = index[:, 0], index[:, 1]
+        levels = np.empty((len(index), len(prepared.fields)), dtype=np.uint8)
         for column, fv in enumerate(prepared.fields):
             levels[:, column] = compare(fv, left, right)
-        is_swapped = bool(apply_swaps(prepared, levels, left, right)[0])
-        weights = self.pair_weights(prepared, levels, left)[0]
-        total = self.prior_weight + float(weights.sum())
-        rows = [
-            {
-                "field": fm.name,
-                "kind": fm.kind,
-                "level": fm.labels[int(levels[0, column])],
-                "a": table.values[fm.name][i],
-                "b": table.values[fm.name][j],
-                "normalised_a": describe(fv, i),
-                "normalised_b": describe(fv, j),
-                "weight": round(float(weights[column]), 3),
-            }
-            for column, (fm, fv) in enumerate(zip(self.fields, prepared.fields, strict=True))
-        ]
-        return {
-            "probability": float(probability_of(np.array([total]))[0]),
-            "weight": round(total, 3),
-            "prior_weight": round(self.prior_weight, 3),
-            "fields": rows,
-            "swapped": is_swapped,  # e.g. first and last name written in each other's place
-        }
+        swapped = apply_swaps(prepared, levels, left, right)
+        weights = self.pair_weights(prepared, levels, left)
+        totals = self.prior_weight + weights.sum(axis=1)
+        probabilities = probability_of(totals)
+        explained = []
+        for row, (i, j) in enumerate(index.tolist()):
+            fields = [
+                {
+                    "field": fm.name,
+                    "kind": fm.kind,
+                    "level": fm.labels[int(levels[row, column])],
+                    "a": table.values[fm.name][i],
+                    "b": table.values[fm.name][j],
+                    "normalised_a": describe(fv, i),
+                    "normalised_b": describe(fv, j),
+                    "weight": round(float(weights[row, column]), 3),
+                }
+                for column, (fm, fv) in enumerate(zip(self.fields, prepared.fields, strict=True))
+            ]
+            explained.append({
+                "probability": float(probabilities[row]),
+                "weight": round(float(totals[row]), 3),
+                "prior_weight": round(self.prior_weight, 3),
+                "fields": fields,
+                "swapped": bool(swapped[row]),  # e.g. first and last name written in each other's place
+            })  # fmt: skip
+        return explained
 
     def summary(self) -> dict:
         """The fitted parameters, JSON-able, for the admin page."""
