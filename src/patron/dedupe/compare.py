@@ -248,8 +248,9 @@ def _block_key(kind: str, key: str, forms: dict[str, list[str]], code: int) -> s
     return key
 
 
-def _form_ids(kind: str, forms: dict[str, list[str]]) -> dict[str, np.ndarray]:
+def _form_ids(kind: str, forms: dict[str, list[str]], keys: list[str]) -> dict[str, np.ndarray]:
     ids = {name: intern(values) for name, values in forms.items() if name in _EQUALITY_FORMS}
+    ids["spaced"] = np.array([0 if " " in key else -1 for key in keys], dtype=np.int64)
     if kind == "email":
         digits = [_digits(x) for x in forms["local"]]
         ids["local_digit_count"] = np.array([len(x) for x in digits], dtype=np.int64)
@@ -277,7 +278,7 @@ def prepare(name: str, kind: str, raw_values: Sequence[str | None]) -> FieldValu
     counts = np.bincount(codes[codes >= 0], minlength=len(keys)).astype(np.float64)
     frequency = _pair_frequency(counts)
     forms = _FORMS[kind](keys) if kind in _FORMS else {}
-    form_ids = _form_ids(kind, forms)
+    form_ids = _form_ids(kind, forms, keys)
     block_of_key: dict[str, int] = {}
     block_of_code = np.empty(len(keys) + 1, dtype=np.int32)
     block_of_code[-1] = -1
@@ -333,15 +334,29 @@ def _graded(similarity: np.ndarray, close: float, similar: float) -> np.ndarray:
     return np.where(similarity >= close, 2, np.where(similarity >= similar, 3, 4)).astype(np.uint8)
 
 
+def _best_similarity(
+    fv: FieldValues, a: np.ndarray, b: np.ndarray, token_scorer: Callable[..., float]
+) -> np.ndarray:
+    """max(Jaro-Winkler, a token scorer) of the normalised values; the token scorer only where a
+    value has several words (on one word it adds nothing, and it costs as much again)."""
+    ka, kb = _pick(fv.keys, a), _pick(fv.keys, b)
+    similarity = _similarity(JaroWinkler.normalized_similarity, ka, kb)
+    spaced = fv.form_ids["spaced"] >= 0
+    words = np.flatnonzero(spaced[a] | spaced[b])
+    if len(words):
+        tokens = _similarity(token_scorer, _pick(fv.keys, a[words]), _pick(fv.keys, b[words])) / 100.0
+        similarity[words] = np.maximum(similarity[words], tokens)
+    return similarity
+
+
 def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     hangul = fv.form_ids["hangul"] >= 0
     both_hangul = hangul[a] & hangul[b]
     mixed = hangul[a] != hangul[b]
-    plain_a, plain_b = _pick(fv.keys, a), _pick(fv.keys, b)
-    similarity = np.maximum(
-        _similarity(JaroWinkler.normalized_similarity, plain_a, plain_b),
-        _similarity(fuzz.token_sort_ratio, plain_a, plain_b) / 100.0,
-    )
+    latin = np.flatnonzero(~both_hangul & ~mixed)
+    similarity = np.zeros(len(a))
+    if len(latin):
+        similarity[latin] = _best_similarity(fv, a[latin], b[latin], fuzz.token_sort_ratio)
     if both_hangul.any():
         ja, jb = _pick(fv.forms["jamo"], a[both_hangul]), _pick(fv.forms["jamo"], b[both_hangul])
         similarity[both_hangul] = _similarity(JaroWinkler.normalized_similarity, ja, jb)
@@ -350,8 +365,10 @@ def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         similarity[mixed] = _similarity(JaroWinkler.normalized_similarity, la, lb)
     levels = _graded(similarity, 0.92, 0.80)
     # One slip in a short name (Ava/Aav) leaves Jaro-Winkler low, but it is still one slip.
-    one_edit = _similarity(OSA.distance, plain_a, plain_b) <= 1
-    levels[one_edit & (levels > 3)] = 3
+    unlike = np.flatnonzero(levels > 3)
+    if len(unlike):
+        one_edit = _similarity(OSA.distance, _pick(fv.keys, a[unlike]), _pick(fv.keys, b[unlike])) <= 1
+        levels[unlike[one_edit]] = 3
     loose = fv.form_ids["loose"]
     same_loose = (loose[a] == loose[b]) & (loose[a] >= 0)
     levels[same_loose & mixed] = EXACT
@@ -370,21 +387,11 @@ def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _text_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ka, kb = _pick(fv.keys, a), _pick(fv.keys, b)
-    similarity = np.maximum(
-        _similarity(JaroWinkler.normalized_similarity, ka, kb),
-        _similarity(fuzz.token_set_ratio, ka, kb) / 100.0,
-    )
-    return _graded(similarity, 0.92, 0.80)
+    return _graded(_best_similarity(fv, a, b, fuzz.token_set_ratio), 0.92, 0.80)
 
 
 def _address_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ka, kb = _pick(fv.keys, a), _pick(fv.keys, b)
-    similarity = np.maximum(
-        _similarity(JaroWinkler.normalized_similarity, ka, kb),
-        _similarity(fuzz.token_set_ratio, ka, kb) / 100.0,
-    )
-    return _graded(similarity, 0.90, 0.75)
+    return _graded(_best_similarity(fv, a, b, fuzz.token_set_ratio), 0.90, 0.75)
 
 
 def _edits(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -509,7 +516,7 @@ def _joint(one: FieldValues, other: FieldValues) -> FieldValues:
     remap = np.array([index[key] for key in other.keys] + [-1], dtype=np.int32)
     keys = one.keys + [other.keys[code] for code in extra]
     forms = {name: values + [other.forms[name][code] for code in extra] for name, values in one.forms.items()}
-    form_ids = _form_ids(one.kind, forms)
+    form_ids = _form_ids(one.kind, forms, keys)
     codes = np.concatenate([one.codes, remap[other.codes]])
     frequency = np.zeros(len(keys))
     return FieldValues(f"{one.name}|{other.name}", one.kind, codes, keys, frequency, codes, forms, form_ids)
@@ -538,6 +545,12 @@ def apply_swaps(
     for swap in prepared.swaps:
         first, second = levels[:, swap.first], levels[:, swap.second]
         at = np.flatnonzero((first >= 3) & (second >= 3))
+        # A swap shows as at least one crossed value written alike; test only those pairs.
+        joint = swap.joint.codes
+        if "loose" in swap.joint.form_ids:  # names: 김 written where "Kim" was
+            joint = np.append(swap.joint.form_ids["loose"], -1)[joint]
+        crossed = (joint[left[at]] == joint[right[at] + n]) | (joint[left[at] + n] == joint[right[at]])
+        at = at[crossed & (joint[left[at]] >= 0)]
         if len(at) == 0:
             continue
         crossed_first = compare(swap.joint, left[at], right[at] + n)
