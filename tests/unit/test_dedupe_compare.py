@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from patron.dedupe.compare import compare as compare_levels
-from patron.dedupe.compare import fold_email, normalise_date, normalise_identifier, prepare
 from patron.dedupe.hangul import loose_key, romanise, to_jamo
+from patron.dedupe.values import fold_email, normalise_date, normalise_identifier, prepare
 from patron.demo.names import KOREAN_GIVEN_NAMES, KOREAN_SURNAMES
 
 

@@ -18,7 +18,7 @@ from itertools import combinations
 
 import numpy as np
 
-from patron.dedupe.compare import FieldValues, sorted_unique
+from patron.dedupe.values import FieldValues, sorted_unique
 
 MAX_GROUP = 40
 

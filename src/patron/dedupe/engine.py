@@ -16,9 +16,10 @@ import numpy as np
 
 from patron.dedupe.blocking import candidate_pairs
 from patron.dedupe.clusters import build_clusters
-from patron.dedupe.compare import FieldValues, PreparedTable, prepare, prepare_swaps, sorted_unique
+from patron.dedupe.compare import PreparedTable, prepare_swaps
 from patron.dedupe.config import DEFAULT_CONFIG, MatchConfig
 from patron.dedupe.model import MatchModel, fit, level_matrix, probability_of
+from patron.dedupe.values import FieldValues, prepare, sorted_unique
 from patron.errors import Invalid
 
 Progress = Callable[[str, int, int], None]

@@ -22,18 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from patron.dedupe.compare import (
-    EXACT,
-    MISSING,
-    FieldValues,
-    PreparedTable,
-    apply_swaps,
-    compare,
-    describe,
-    prepare,
-    prepare_swaps,
-)
+from patron.dedupe.compare import PreparedTable, apply_swaps, compare, describe, prepare_swaps
 from patron.dedupe.training import match_prior, prior_m, train_m
+from patron.dedupe.values import EXACT, MISSING, FieldValues, prepare
 
 _FLOOR = 1e-6
 # Random pairs sampled for u: one per record, within these bounds. A level no sampled pair reached
