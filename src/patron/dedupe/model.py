@@ -65,7 +65,7 @@ def level_matrix(prepared: PreparedTable, left: np.ndarray, right: np.ndarray) -
 
 def _pattern_ids(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct rows of the level matrix, their counts, and each pair's row index."""
-    if levels.shape[1] <= 21:  # 3 bits per level (at most 5 levels) fit one int64
+    if levels.shape[1] <= 21:  # 3 bits per level (fewer than 8 levels) fit one int64
         packed = np.zeros(len(levels), dtype=np.int64)
         for column in range(levels.shape[1]):
             packed |= levels[:, column].astype(np.int64) << (3 * column)
@@ -124,7 +124,7 @@ class MatchModel:
         return float(np.log2(self.prior / (1.0 - self.prior)))
 
     def prepared_for(self, table: Any) -> PreparedTable:
-        """The table's fields prepared for comparison (cached for the table the model was fitted on)."""
+        """The table's fields prepared (cached for the fitted table; another brings its own frequencies)."""
         if table is self._table and self._prepared is not None:
             return self._prepared
         fields = [prepare(f.name, f.kind, table.values[f.name]) for f in self.fields]
@@ -154,9 +154,7 @@ class MatchModel:
         total = self.total_weight(prepared, level_matrix(prepared, left, right), left)
         return total, probability_of(total)
 
-    def total_weight(
-        self, prepared: Sequence[FieldValues], levels: np.ndarray, left: np.ndarray
-    ) -> np.ndarray:
+    def total_weight(self, prepared: PreparedTable, levels: np.ndarray, left: np.ndarray) -> np.ndarray:
         """Prior plus every field's weight, per pair (column by column: no pairs x fields floats)."""
         total = np.full(len(levels), self.prior_weight)
         for column, (fm, fv) in enumerate(zip(self.fields, prepared.fields, strict=True)):
