@@ -73,12 +73,10 @@ def build_clusters(
     exclusive: Sequence[np.ndarray],
     weigh_pairs: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> list[list[int]]:
-    """Groups (size >= 2) of records to merge automatically.
-
-    left/right/weight: every scored candidate pair; candidate_codes: sorted left * n + right of
-    all of them (so a missing cross pair is known to be below the floor or never compared);
-    weigh_pairs scores pairs blocking did not produce.
-    """
+    """Groups (size >= 2) of records to merge automatically."""
+    # left/right/weight: every scored candidate pair; candidate_codes: sorted left * n + right of
+    # all of them (so a cross pair missing from the plausible set was compared and found below the
+    # floor, or never compared); weigh_pairs scores the pairs blocking did not produce.
     n = n_records
     codes = left.astype(np.int64) * n + right
     is_edge = (weight >= auto_weight) & ~_contains(cannot_link_codes, codes)

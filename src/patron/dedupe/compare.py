@@ -241,10 +241,7 @@ def prepare_swaps(fields: list[FieldValues], n_records: int) -> list[Swap]:
 def apply_swaps(
     prepared: PreparedTable, levels: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
-    """Where both fields of a swappable pair disagree, levels of the crossed comparison if both agree.
-
-    Returns a mask of the pairs whose levels were replaced (for explanations).
-    """
+    """Cross swappable fields where straight both disagree and crossed both agree; the pairs crossed."""
     n = prepared.n_records
     swapped = np.zeros(len(left), dtype=bool)
     for swap in prepared.swaps:
