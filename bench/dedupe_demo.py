@@ -74,6 +74,58 @@ def score(groups: list[list[str]], known: dict[str, int]) -> dict[str, float]:
             "true_pairs": len(true_pairs), "found_pairs": len(found)}  # fmt: skip
 
 
+def profile_people(env: dict[str, str], known: dict[str, int]) -> dict[str, frozenset[int]]:
+    """Each profile's invented people, read from its identities."""
+    found = {}
+    for line in patron(env, "export", "--format", "jsonl").splitlines():
+        profile = json.loads(line)
+        rows = (f"{i['kind']}:{i['value']}" for i in profile["identities"])
+        found[profile["id"]] = frozenset(known[row] for row in rows if row in known)
+    return found
+
+
+def review_outcome(url: str, before: dict[str, frozenset[int]]) -> dict[str, int]:
+    """Pairs of profiles that were one person before dedupe: merged, queued or missed; and merges
+    of profiles that were different people."""
+    from sqlalchemy import select
+
+    from patron.storage.engine import make_engine, transaction
+    from patron.storage.schema import merge_candidates, profile_merges
+
+    with transaction(make_engine(url), write=False) as conn:
+        survivor = dict(conn.execute(select(profile_merges.c.absorbed_id, profile_merges.c.kept_id)
+                                     .where(profile_merges.c.undone_at.is_(None))).all())  # fmt: skip
+        queued = {tuple(sorted(row)) for row in conn.execute(
+            select(merge_candidates.c.profile_a, merge_candidates.c.profile_b)
+            .where(merge_candidates.c.status == "open"))}  # fmt: skip
+
+    def final(pid: str) -> str:
+        while pid in survivor:
+            pid = survivor[pid]
+        return pid
+
+    by_person: dict[int, list[str]] = defaultdict(list)
+    for pid, people in before.items():
+        for person in people:
+            by_person[person].append(pid)
+    same = {
+        tuple(sorted(pair)) for pids in by_person.values() for pair in itertools.combinations(set(pids), 2)
+    }
+    outcome = {"duplicate_pairs": len(same), "merged": 0, "queued": 0, "missed": 0}
+    for a, b in same:
+        fa, fb = final(a), final(b)
+        key = "merged" if fa == fb else "queued" if tuple(sorted((fa, fb))) in queued else "missed"
+        outcome[key] += 1
+    groups: dict[str, list[str]] = defaultdict(list)
+    for pid in before:
+        groups[final(pid)].append(pid)
+    wrong = sum(1 for pids in groups.values() for a, b in itertools.combinations(pids, 2)
+                if before[a] and before[b] and not before[a] & before[b])  # fmt: skip
+    outcome["wrong_merges"] = wrong
+    outcome["queue_size"] = len(queued)
+    return outcome
+
+
 def main() -> None:
     """Load the demo, score the grouping before and after dedupe, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -92,15 +144,23 @@ def main() -> None:
         patron(env, "demo", "--json", "--no-dedupe", "--people", str(args.people), "--seed", str(args.seed),
                "--directory", f"{tmp}/demo")  # fmt: skip
         before = score(clusters(env, known), known)
+        people_of = profile_people(env, known)
         dedupe = json.loads(patron(env, "dedupe", "--json"))
         after = score(clusters(env, known), known)
-    result = {"people": args.people, "after_import": before, "after_dedupe": after, "dedupe": dedupe}
+        review = review_outcome(env["PATRON_DATABASE_URL"], people_of)
+    result = {"people": args.people, "after_import": before, "after_dedupe": after, "dedupe": dedupe,
+              "profile_pairs": review}  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(
         f"demo with {args.people:,} people: dedupe merged {dedupe['auto_merged']:,} profiles in "
         f"{dedupe['seconds']:.2f} s, {dedupe['queued']:,} pairs queued for review"
+    )
+    print(
+        f"profile pairs that are one person after import: {review['duplicate_pairs']:,}; merged "
+        f"{review['merged']:,}, queued {review['queued']:,}, missed {review['missed']:,}; wrong merges "
+        f"{review['wrong_merges']:,}; queue {review['queue_size']:,} pairs"
     )
     for label, f in (("import alone", before), ("import + dedupe", after)):
         print(
