@@ -92,7 +92,11 @@ def _name_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _text_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _graded(_best_similarity(fv, a, b, fuzz.token_set_ratio), 0.92, 0.80)
+    levels = _graded(_best_similarity(fv, a, b, fuzz.token_set_ratio), 0.92, 0.80)
+    loose = fv.form_ids.get("loose")
+    if loose is not None:  # one place in Hangul and in roman letters: 광주 / Gwangju
+        levels[(loose[a] == loose[b]) & (loose[a] >= 0)] = EXACT
+    return levels
 
 
 def _address_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -133,6 +137,12 @@ def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     levels = np.where(one_slip, 4, 5).astype(np.uint8)
     levels[same_local] = 3
     levels[same_mailbox] = 2
+    # The same local part at a mistyped domain (naver.con, gmial.com) is the same mailbox.
+    maybe = np.flatnonzero(same_local & ~same_mailbox)
+    if len(maybe):
+        domains = [f.rpartition("@")[2] for f in fv.forms["folded"]]
+        typo = _similarity(OSA.distance, _pick(domains, a[maybe]), _pick(domains, b[maybe])) <= 1
+        levels[maybe[typo]] = 2
     return levels
 
 

@@ -194,6 +194,11 @@ def _email_forms(keys: list[str]) -> dict[str, list[str]]:
     return {"folded": folded, "local": local, "local_digits": [_digits(x) or "-" for x in local]}
 
 
+def _text_forms(keys: list[str]) -> dict[str, list[str]]:
+    # Korean apps write places and companies in Hangul, others romanised: 광주 and Gwangju agree.
+    return {"loose": [loose_key(k) for k in keys]}
+
+
 LONG_NUMBER = 5  # digits in a local part beyond a birth year
 
 
@@ -209,6 +214,7 @@ _EQUALITY_FORMS = frozenset(
 
 _FORMS: dict[str, Callable[[list[str]], dict[str, list[str]]]] = {
     "name": _name_forms,
+    "text": _text_forms,
     "email": _email_forms,
     "phone": _phone_forms,
 }
@@ -292,7 +298,13 @@ def prepare(name: str, kind: str, raw_values: Sequence[str | None]) -> FieldValu
 
 # Levels whose agreement is on a form other than the value itself, term-frequency adjusted too:
 # "kim.minjun" at naver and at gmail is weak evidence when thirty records use that local part.
-_LEVEL_FORMS: dict[str, dict[int, str]] = {"email": {2: "folded", 3: "local"}}
+# Exact agreement on a name or a place counts by how common its romanised form is across both
+# scripts: "Yejun" is rare among roman spellings only because most records write 예준.
+_LEVEL_FORMS: dict[str, dict[int, str]] = {
+    "email": {2: "folded", 3: "local"},
+    "name": {1: "loose"},
+    "text": {1: "loose"},
+}
 
 
 def _pair_frequency(counts: np.ndarray) -> np.ndarray:
