@@ -137,12 +137,13 @@ def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     levels = np.where(one_slip, 4, 5).astype(np.uint8)
     levels[same_local] = 3
     levels[same_mailbox] = 2
-    # The same local part at a mistyped domain (naver.con, gmial.com) is the same mailbox.
+    # The same local part at a mistyped domain (naver.con, gmial.com) is the same address, mistyped:
+    # as telling as an exact match.
     maybe = np.flatnonzero(same_local & ~same_mailbox)
     if len(maybe):
         domains = [f.rpartition("@")[2] for f in fv.forms["folded"]]
         typo = _similarity(OSA.distance, _pick(domains, a[maybe]), _pick(domains, b[maybe])) <= 1
-        levels[maybe[typo]] = 2
+        levels[maybe[typo]] = EXACT
     return levels
 
 
