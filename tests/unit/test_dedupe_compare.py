@@ -117,3 +117,24 @@ def test_a_slip_in_a_long_number_is_a_typo_in_a_short_one_another_person():
         == "local part one typo"
     )
     assert level_of("email", "minjun.kim12@naver.com", "minjun.kim13@naver.com") == "different"
+
+
+def test_a_local_part_that_only_spells_the_names_adds_nothing():
+    from patron.dedupe.compare import prepare_table
+    from patron.dedupe.model import level_matrix
+
+    first = prepare("first_name", "name", ["Minseo", "민서", "Minseo", "Minseo"])
+    last = prepare("last_name", "name", ["Kim", "김", "Kim", "Kim"])
+    email = prepare(
+        "email", "email", ["minseo.kim@daum.net", "minseo_kim@naver.com", "minseo.kim1987@daum.net",
+                           "minseo_kim1987@naver.com"],
+    )  # fmt: skip
+    table = prepare_table([first, last, email], 4)
+    levels = level_matrix(table, np.array([0, 2]), np.array([1, 3]))
+    assert email.labels[levels[0, 2]] == "missing"  # namesakes' name-built handles: no evidence
+    assert email.labels[levels[1, 2]] == "same local part"  # a number in the handle sets people apart
+
+
+def test_a_mistyped_domain_is_the_same_address_but_not_another_separator():
+    assert level_of("email", "jiwoo.kim@naver.con", "jiwoo.kim@naver.com") == "exact"
+    assert level_of("email", "junseo_kim@hanmail.net", "junseo.kim@hanmail.net") == "same local part"

@@ -10,7 +10,7 @@ last name, two address lines) are compared crossed when straight they disagree.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 import numpy as np
@@ -18,7 +18,11 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from patron.dedupe.hangul import fold_spelling, spellings
 from patron.dedupe.values import EXACT, LONG_NUMBER, MISSING, NICKNAMES, FieldValues, form_ids_of
+
+# Email levels (values.LEVEL_LABELS["email"]).
+SAME_MAILBOX, SAME_LOCAL_PART, LOCAL_PART_SLIP = 2, 3, 4
 
 # ---- comparison -------------------------------------------------------------------------------
 
@@ -141,8 +145,14 @@ def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # as telling as an exact match.
     maybe = np.flatnonzero(same_local & ~same_mailbox)
     if len(maybe):
-        domains = [f.rpartition("@")[2] for f in fv.forms["folded"]]
-        typo = _similarity(OSA.distance, _pick(domains, a[maybe]), _pick(domains, b[maybe])) <= 1
+        split = [f.rpartition("@") for f in fv.forms["folded"]]
+        domains = [domain for _, _, domain in split]
+        typo = _similarity(OSA.distance, _pick(domains, a[maybe]), _pick(domains, b[maybe])) == 1
+        # ...but only the very same local part: junseo_kim@ and junseo.kim@ are two mailboxes.
+        typo &= np.array(
+            [split[x][0] == split[y][0] for x, y in zip(a[maybe].tolist(), b[maybe].tolist(), strict=True)],
+            dtype=bool,
+        )
         levels[maybe[typo]] = EXACT
     return levels
 
@@ -218,6 +228,13 @@ class PreparedTable:
     fields: list[FieldValues]
     swaps: list[Swap]
     n_records: int
+    # Email column -> per record: its local part spells nothing but the record's own names.
+    name_built: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+def prepare_table(fields: list[FieldValues], n_records: int) -> PreparedTable:
+    """The prepared fields with what comparing across fields needs (swaps, name-built addresses)."""
+    return PreparedTable(fields, prepare_swaps(fields, n_records), n_records, name_built_addresses(fields))
 
 
 SWAPPABLE_KINDS = ("name", "address")
@@ -278,6 +295,65 @@ def apply_swaps(
         levels[at[agree], swap.second] = crossed_second[agree]
         swapped[at[agree]] = True
     return swapped
+
+
+def name_built_addresses(fields: list[FieldValues]) -> dict[int, np.ndarray]:
+    """Per email column, which records' local part only spells their own names (minseo.kim, cstewart)."""
+    names = [fv for fv in fields if fv.kind == "name"]
+    found: dict[int, np.ndarray] = {}
+    if not names:
+        return found
+    spelled: list[dict[int, set[str]]] = [{} for _ in names]
+    for column, fv in enumerate(fields):
+        if fv.kind != "email":
+            continue
+        # Letters only: a number in the handle (minseo.kim1987) sets namesakes apart.
+        letters = [fold_spelling(local) if local.isalpha() else "" for local in fv.forms["local"]]
+        built = np.zeros(len(fv.codes), dtype=bool)
+        for record in np.flatnonzero(fv.codes >= 0).tolist():
+            text = letters[fv.codes[record]]
+            if not text:
+                continue
+            pieces: set[str] = set()
+            for cache, name_field in zip(spelled, names, strict=True):
+                code = int(name_field.codes[record])
+                if code >= 0:
+                    if code not in cache:
+                        cache[code] = spellings(name_field.keys[code])
+                    pieces |= cache[code]
+            built[record] = bool(pieces) and _spelled_by(text, pieces)
+        found[column] = built
+    return found
+
+
+def _spelled_by(text: str, pieces: set[str]) -> bool:
+    """True when text is a run of the pieces and their initials (cstewart, minsugim, gimminsu)."""
+    allowed = pieces | {piece[0] for piece in pieces}
+    reachable = [True] + [False] * len(text)
+    for end in range(1, len(text) + 1):
+        reachable[end] = any(
+            reachable[end - len(p)] and text.endswith(p, 0, end) for p in allowed if len(p) <= end
+        )
+    return reachable[-1] and len(text) > 1
+
+
+def cross_fields(
+    prepared: PreparedTable, levels: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Levels that need another field: swapped fields crossed, name-built local parts set aside.
+
+    Returns the pairs crossed and the pairs whose shared local part only spelled the names.
+    """
+    swapped = apply_swaps(prepared, levels, left, right)
+    name_only = np.zeros(len(left), dtype=bool)
+    for column, built in prepared.name_built.items():
+        # Two namesakes' minseo.kim@daum.net and minseo_kim@naver.com agree because their names do;
+        # the name fields have counted that already, so the address adds nothing either way.
+        level = levels[:, column]
+        at = ((level == SAME_LOCAL_PART) | (level == LOCAL_PART_SLIP)) & built[left] & built[right]
+        levels[at, column] = MISSING
+        name_only |= at
+    return swapped, name_only
 
 
 def describe(fv: FieldValues, record: int) -> str | None:

@@ -16,7 +16,8 @@ import numpy as np
 
 from patron.dedupe.blocking import candidate_pairs
 from patron.dedupe.clusters import build_clusters
-from patron.dedupe.compare import PreparedTable, prepare_swaps
+from patron.dedupe.compare import PreparedTable
+from patron.dedupe.compare import prepare_table as prepare_fields_table
 from patron.dedupe.config import DEFAULT_CONFIG, MatchConfig
 from patron.dedupe.model import MatchModel, fit, level_matrix, probability_of
 from patron.dedupe.values import FieldValues, prepare, sorted_unique
@@ -84,9 +85,7 @@ def _exclusive_codes(table: RecordTable) -> list[np.ndarray]:
     return columns
 
 
-def prepare_table(
-    table: RecordTable, config: MatchConfig, progress: Progress | None = None
-) -> list[FieldValues]:
+def prepare_table(table: RecordTable, config: MatchConfig, progress: Progress | None = None) -> PreparedTable:
     """The configured fields the table holds, normalised and coded."""
     n = len(table.ids)
     fields = [(name, kind) for name, kind in config.fields.items() if name in table.values]
@@ -103,7 +102,7 @@ def prepare_table(
     if not prepared:
         configured = ", ".join(config.fields) if config is not DEFAULT_CONFIG else "the standard traits"
         raise Invalid(f"no record has any of the traits to compare ({configured})", field="fields")
-    return PreparedTable(prepared, prepare_swaps(prepared, n), n)
+    return prepare_fields_table(prepared, n)
 
 
 def find_matches(

@@ -133,3 +133,24 @@ def loose_key(name: str) -> str:
             if roman:
                 tokens.append(roman)
     return " ".join(sorted(tokens))
+
+
+def fold_spelling(text: str) -> str:
+    """The spelling habits loose_key folds, on one run of letters (no token rules)."""
+    for old, new in _LOOSE_FOLDS:
+        text = text.replace(old, new)
+    return text
+
+
+def spellings(name: str) -> set[str]:
+    """Every folded way a name's words may be written in roman letters (김 -> gim, i.e. Kim, Gim...)."""
+    text = name if has_hangul(name) else strip_accents(name)
+    found: set[str] = set()
+    for raw in _NOT_LETTER.sub(" ", text.lower()).split():
+        for part in _split_family_name(raw) if has_hangul(raw) else [raw]:
+            roman = romanise(part)
+            canonical = _CANONICAL_TOKEN.get(roman)
+            variants = {roman} if canonical is None else {canonical, *_FAMILY_NAME_SPELLINGS[canonical]}
+            found.update(fold_spelling(v) for v in variants if v.isascii())
+    found.discard("")
+    return found

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from patron.dedupe.compare import PreparedTable, apply_swaps, compare, describe, prepare_swaps
+from patron.dedupe.compare import PreparedTable, compare, cross_fields, describe, prepare_table
 from patron.dedupe.training import match_prior, prior_m, train_m
 from patron.dedupe.values import EXACT, MISSING, FieldValues, prepare
 
@@ -59,7 +59,7 @@ def level_matrix(prepared: PreparedTable, left: np.ndarray, right: np.ndarray) -
     levels = np.empty((len(left), len(prepared.fields)), dtype=np.uint8)
     for column, fv in enumerate(prepared.fields):
         levels[:, column] = compare(fv, left, right)
-    apply_swaps(prepared, levels, left, right)
+    cross_fields(prepared, levels, left, right)
     return levels
 
 
@@ -128,7 +128,7 @@ class MatchModel:
         if table is self._table and self._prepared is not None:
             return self._prepared
         fields = [prepare(f.name, f.kind, table.values[f.name]) for f in self.fields]
-        return PreparedTable(fields, prepare_swaps(fields, len(table.ids)), len(table.ids))
+        return prepare_table(fields, len(table.ids))
 
     def pair_weights(self, prepared: PreparedTable, levels: np.ndarray, left: np.ndarray) -> np.ndarray:
         """Per pair and field, the log2 Bayes factor, exact agreement adjusted for term frequency."""
@@ -183,7 +183,7 @@ class MatchModel:
         levels = np.empty((len(index), len(prepared.fields)), dtype=np.uint8)
         for column, fv in enumerate(prepared.fields):
             levels[:, column] = compare(fv, left, right)
-        swapped = apply_swaps(prepared, levels, left, right)
+        swapped, name_only = cross_fields(prepared, levels, left, right)
         weights = self.pair_weights(prepared, levels, left)
         totals = self.prior_weight + weights.sum(axis=1)
         probabilities = probability_of(totals)
@@ -193,7 +193,9 @@ class MatchModel:
                 {
                     "field": fm.name,
                     "kind": fm.kind,
-                    "level": fm.labels[int(levels[row, column])],
+                    "level": _label(
+                        fm, int(levels[row, column]), name_only[row] and column in prepared.name_built
+                    ),
                     "a": table.values[fm.name][i],
                     "b": table.values[fm.name][j],
                     "normalised_a": describe(fv, i),
@@ -236,6 +238,10 @@ class MatchModel:
                 for fm in self.fields
             ],
         }
+
+
+def _label(fm: FieldModel, level: int, is_name_only: bool) -> str:
+    return "same local part, only the name" if is_name_only else fm.labels[level]
 
 
 def probability_of(weight: np.ndarray) -> np.ndarray:
