@@ -340,10 +340,7 @@ def _spelled_by(text: str, pieces: set[str]) -> bool:
 def cross_fields(
     prepared: PreparedTable, levels: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Levels that need another field: swapped fields crossed, name-built local parts set aside.
-
-    Returns the pairs crossed and the pairs whose shared local part only spelled the names.
-    """
+    """Swapped fields crossed, name-built local parts set aside; the pairs affected by each."""
     swapped = apply_swaps(prepared, levels, left, right)
     name_only = np.zeros(len(left), dtype=bool)
     for column, built in prepared.name_built.items():
