@@ -207,3 +207,9 @@ def test_tiny_tables_and_empty_candidates_are_fine():
     assert one.compared == 0 and one.model.summary()["fields"] == []
     apart = RecordTable(ids=["a", "b"], values={"email": ["x@example.com", "y@example.org"]})
     assert find_matches(apart, DEFAULT_CONFIG).compared == 0
+
+
+def test_a_low_auto_threshold_alone_lowers_the_review_floor_with_it():
+    table, _ = people_table(100, 20)
+    result = find_matches(table, DEFAULT_CONFIG, auto_threshold=0.5)
+    assert (result.probability >= 0.5).all()

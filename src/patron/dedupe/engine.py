@@ -120,6 +120,8 @@ def find_matches(
     n = len(table.ids)
     auto = config.auto_threshold if auto_threshold is None else auto_threshold
     review = config.review_threshold if review_threshold is None else review_threshold
+    if review_threshold is None and auto_threshold is not None:
+        review = min(review, auto)  # --threshold 0.7 asks for more merges, not for an error
     if not 0 < review <= auto < 1:
         raise Invalid(
             f"thresholds must satisfy 0 < review ({review}) <= auto ({auto}) < 1", field="thresholds"
