@@ -213,3 +213,10 @@ def test_a_low_auto_threshold_alone_lowers_the_review_floor_with_it():
     table, _ = people_table(100, 20)
     result = find_matches(table, DEFAULT_CONFIG, auto_threshold=0.5)
     assert (result.probability >= 0.5).all()
+
+
+def test_not_the_same_person_wins_over_must_compare():
+    table, truth = people_table()
+    a, b = sorted(truth)[0]
+    result = find_matches(table, DEFAULT_CONFIG, cannot_link=[(a, b)], must_compare=[(a, b)])
+    assert (a, b) not in set(zip(result.left.tolist(), result.right.tolist(), strict=True))

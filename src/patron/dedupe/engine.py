@@ -163,8 +163,8 @@ def find_matches(
     )  # fmt: skip
     if progress:
         progress("clustering", 1, 1)
-    keep = (probability >= review) & ~np.isin(codes, cannot_codes)
-    keep |= np.isin(codes, must_codes)
+    # must_compare pairs come back whatever they score; a "not the same person" decision still wins.
+    keep = ((probability >= review) | np.isin(codes, must_codes)) & ~np.isin(codes, cannot_codes)
     return MatchResult(
         compared=compared,
         left=left[keep],
