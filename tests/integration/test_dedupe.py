@@ -364,3 +364,14 @@ def test_bad_dedupe_options_name_the_field(api: TestClient, body: dict, field: s
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert field in (error.get("details") or {}).get("field", "") + error["message"]
+
+
+def test_a_merge_that_would_break_an_identity_limit_waits_for_review(api: TestClient) -> None:
+    config = {"fields": {"first_name": "name", "last_name": "name", "birthday": "date", "city": "text"}}
+    traits = {"first_name": "Sunwoo", "last_name": "Bae", "birthday": "1984-07-21", "city": "Daegu"}
+    for app in ("a", "b", "c"):  # three look-alikes with two addresses each: six, over the limit of five
+        upsert(api, traits, [("email", f"sunwoo@{app}.kr"), ("email", f"bae.sunwoo@{app}.kr")], source=app)
+    summary = dedupe(api, config=config)
+    assert summary["auto_merged"] == 0
+    reasons = {pair["reason"] for pair in get(api, "/api/v1/duplicates")["data"]}
+    assert any("6 email identities (limit 5)" in reason for reason in reasons), reasons

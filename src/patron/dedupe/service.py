@@ -22,7 +22,7 @@ from patron.dedupe.survivorship import Survivorship
 from patron.errors import Invalid
 from patron.identity.rules import IdentityRules
 from patron.storage.engine import transaction
-from patron.storage.schema import merge_candidates, profiles
+from patron.storage.schema import identities, merge_candidates, profiles
 
 Progress = Callable[[str, int, int], None]
 FUZZY, EMAIL_KEY, INGEST = "fuzzy", "email_key", "ingest"
@@ -89,7 +89,12 @@ def run_dedupe(
         )  # fmt: skip
     auto = threshold if threshold is not None else config.auto_threshold
     found = result.clusters if result else []
-    clusters = _with_same_email(found, _positions(index, same_email), table, set(cannot_link))
+    grouped = _with_same_email(found, _positions(index, same_email), table, set(cannot_link))
+    with transaction(engine, write=False) as conn:
+        too_many = _over_identity_limits(conn, grouped, table.ids, rules)
+    clusters = [cluster for number, cluster in enumerate(grouped) if number not in too_many]
+    held_back = {position: too_many[number] for number, cluster in enumerate(grouped) if number in too_many
+                 for position in cluster}  # fmt: skip
     member_of = {position: number for number, cluster in enumerate(clusters) for position in cluster}
     probability: dict[tuple[int, int], float] = {}
     if result is not None:
@@ -105,7 +110,9 @@ def run_dedupe(
             continue
         pair = (table.ids[a], table.ids[b])
         origin = recorded.get((min(pair), max(pair)), FUZZY)
-        queued.append(QueuedPair(pair[0], pair[1], p, origin, _reason(origin, p, auto, table, a, b)))
+        reason = held_back.get(a) if held_back.get(a) and held_back.get(a) == held_back.get(b) else None
+        reason = reason or _reason(origin, p, auto, table, a, b)
+        queued.append(QueuedPair(pair[0], pair[1], p, origin, reason))
     wanted = [edge for group in edges.values() for edge in group]
     wanted += [(index[pair.first], index[pair.second]) for pair in queued]
     evidence = _evidence(model, table, wanted, probability)
@@ -161,6 +168,38 @@ def _same_email_key(conn: Connection) -> list[tuple[str, str]]:
     for key, pid in conn.execute(query):
         holders[key].append(pid)
     return [(ids[0], other) for ids in holders.values() for other in ids[1:]]
+
+
+def _over_identity_limits(
+    conn: Connection, clusters: Sequence[Sequence[int]], ids: Sequence[str], rules: IdentityRules
+) -> dict[int, str]:
+    """Groups whose merge would give one profile more identities of a kind than the rules allow
+    (email 5, phone 5 by default): cluster number -> why it waits for a person instead."""
+    limited = {kind: limit for kind, limit in rules.limits.items() if limit > 1}
+    members = sorted({ids[position] for cluster in clusters for position in cluster})
+    if not limited or not members:
+        return {}
+    held: dict[str, dict[str, int]] = defaultdict(dict)
+    for start in range(0, len(members), 2000):
+        chunk = members[start : start + 2000]
+        query = (
+            select(identities.c.profile_id, identities.c.kind, func.count())
+            .where(identities.c.profile_id.in_(chunk), identities.c.kind.in_(sorted(limited)))
+            .group_by(identities.c.profile_id, identities.c.kind)
+        )
+        for profile_id, kind, count in conn.execute(query):
+            held[profile_id][kind] = count
+    over: dict[int, str] = {}
+    for number, cluster in enumerate(clusters):
+        for kind, limit in limited.items():
+            total = sum(held[ids[position]].get(kind, 0) for position in cluster)
+            if total > limit:
+                over[number] = (
+                    f"likely the same person, but one profile would hold {total} {kind} identities "
+                    f"(limit {limit})"
+                )
+                break
+    return over
 
 
 def _positions(index: dict[str, int], pairs: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
