@@ -131,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--threshold", type=float, default=None, help="auto-merge threshold for the run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +146,8 @@ def main() -> None:
                "--directory", f"{tmp}/demo")  # fmt: skip
         before = score(clusters(env, known), known)
         people_of = profile_people(env, known)
-        dedupe = json.loads(patron(env, "dedupe", "--json"))
+        threshold = ["--threshold", str(args.threshold)] if args.threshold else []
+        dedupe = json.loads(patron(env, "dedupe", "--json", *threshold))
         after = score(clusters(env, known), known)
         review = review_outcome(env["PATRON_DATABASE_URL"], people_of)
     result = {"people": args.people, "after_import": before, "after_dedupe": after, "dedupe": dedupe,
