@@ -180,6 +180,8 @@ def _fold(kept: Member, absorbed: Member, survivorship: Survivorship) -> list[Ch
     """Give `kept` the surviving value of every trait either holds; returns the choices made."""
     choices: list[Choice] = []
     for name in sorted(set(kept.traits) | set(absorbed.traits)):
+        if name in kept.traits and kept.traits[name] == absorbed.traits.get(name):
+            continue  # both say the same: nothing to choose, the kept profile's provenance stays
         versions = [_version(m, name) for m in (kept, absorbed) if name in m.traits]
         choice = survivorship.choose(name, versions)
         choices.append(choice)
