@@ -29,6 +29,7 @@ from patron.cli_support import (
     open_engine,
     out,
     progress_bar,
+    progress_steps,
     require_schema,
 )
 from patron.config import Settings
@@ -504,14 +505,7 @@ def demo(
             if not as_json:
                 out.print(f"[bold]{export_file.source}[/]: {export_file.description}")
                 _print_import(run.summary)
-        with progress_bar(as_json) as progress:
-            tasks: dict[str, Any] = {}
-
-            def advance(label: str, done: int, total: int) -> None:
-                if label not in tasks:
-                    tasks[label] = progress.add_task(label, total=total)
-                progress.update(tasks[label], completed=done, total=total)
-
+        with progress_steps(as_json) as advance:
             events = load_demo_events(
                 engine,
                 exports,

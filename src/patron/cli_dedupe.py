@@ -11,14 +11,12 @@ from rich.table import Table
 from patron import dedupe
 from patron.cli_support import (
     JsonOption,
+    command_engine,
     command_transaction,
     emit,
-    errors_reported,
     load_settings,
-    open_engine,
     out,
-    progress_bar,
-    require_schema,
+    progress_steps,
 )
 from patron.identity import rules_from
 
@@ -46,28 +44,17 @@ def run(
     """Find duplicate profiles: merge the sure ones, queue the likely ones for review."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings()
-    engine = open_engine(settings)
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
+    with command_engine(as_json) as (settings, engine), progress_steps(as_json) as advance:
         match_config = dedupe.match_config(settings, str(config) if config else None)
-        with progress_bar(as_json) as bar:
-            tasks: dict[str, Any] = {}
-
-            def advance(label: str, done: int, total: int) -> None:
-                if label not in tasks:
-                    tasks[label] = bar.add_task(label, total=total or None)
-                bar.update(tasks[label], completed=done, total=total or None)
-
-            summary = dedupe.run_dedupe(
-                engine,
-                config=match_config,
-                survivorship=dedupe.survivorship_of(match_config, settings),
-                rules=rules_from(settings),
-                threshold=threshold,
-                actor=ACTOR,
-                progress=advance,
-            )
+        summary = dedupe.run_dedupe(
+            engine,
+            config=match_config,
+            survivorship=dedupe.survivorship_of(match_config, settings),
+            rules=rules_from(settings),
+            threshold=threshold,
+            actor=ACTOR,
+            progress=advance,
+        )
     result = summary.as_dict()
     emit(result, as_json, lambda: _print_summary(result))
 

@@ -9,13 +9,10 @@ from rich.table import Table
 
 from patron.cli_support import (
     JsonOption,
+    command_engine,
     command_transaction,
     emit,
-    errors_reported,
-    load_settings,
-    open_engine,
     out,
-    require_schema,
     working,
 )
 from patron.profiles import display_name
@@ -42,12 +39,11 @@ def quality(
     """The quality report: completeness, validity and distinct values per field, flags, duplicates, score."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings()
-    engine = open_engine(settings)
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-        with working("Refreshing stale contacts and computing the quality report…", as_json):
-            report = service.refresh_and_report(engine, settings, snapshot=snapshot)
+    with (
+        command_engine(as_json) as (settings, engine),
+        working("Refreshing stale contacts and computing the quality report…", as_json),
+    ):
+        report = service.refresh_and_report(engine, settings, snapshot=snapshot)
     emit(report, as_json, lambda: _print_report(report))
 
 
@@ -84,10 +80,7 @@ def stale(
     limit: Annotated[int, typer.Option(help="How many to list")] = 50, as_json: JsonOption = False
 ) -> None:
     """Contacts with no event, open or click within the activity window, longest silent first."""
-    settings = load_settings()
-    engine = open_engine(settings)
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
+    with command_engine(as_json) as (settings, engine):
         with working("Refreshing stale contacts…", as_json), transaction(engine) as conn:
             refresh_activity(conn, now=utcnow(), window_days=settings.quality_stale_after_days)
         with transaction(engine, write=False) as conn:
@@ -195,9 +188,7 @@ def standardise(
     as_json: JsonOption = False,
 ) -> None:
     """Re-apply the standardisation rules to stored profiles: preview what would change, or --apply."""
-    engine = open_engine()
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
+    with command_engine(as_json) as (_, engine):
         verb = "Applying" if apply else "Previewing"
         with working(f"{verb} the standardisation rules on stored profiles…", as_json):
             with transaction(engine, write=apply) as conn:

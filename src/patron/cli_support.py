@@ -89,6 +89,32 @@ def progress_bar(disabled: bool) -> Progress:
     )
 
 
+@contextmanager
+def progress_steps(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar with one line per step; yields advance(label, done, total), total 0 when
+    not known (the shape domain functions report progress in)."""
+    with progress_bar(quiet) as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total or None)
+            bar.update(tasks[label], completed=done, total=total or None)
+
+        yield advance
+
+
+@contextmanager
+def command_engine(as_json: bool) -> Iterator[tuple[Settings, Engine]]:
+    """The settings and database of a command that manages its own transactions: the schema must
+    exist, and domain errors become one clear line (or a JSON error) and a non-zero exit."""
+    settings = load_settings()
+    engine = open_engine(settings)
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
+        yield settings, engine
+
+
 def working(message: str, quiet: bool) -> AbstractContextManager[object]:
     """A spinner on stderr while one long step runs that has no count to show (off for --json)."""
     return nullcontext() if quiet else err.status(message)

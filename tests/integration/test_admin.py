@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from patron.worker import Worker
 from tests.conftest import Database
+from tests.integration.calls import post_profile
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -31,16 +32,6 @@ def log_in(client: TestClient, db: Database, password: str | None = None) -> str
         follow_redirects=False,
     )
     return response.headers["location"]
-
-
-def add_person(api_client: TestClient, db: Database, traits: dict, source: str = "crm") -> dict:
-    response = api_client.post(
-        "/api/v1/profiles",
-        json={"traits": traits, "source": source},
-        headers={"Authorization": f"Bearer {db.admin_key}"},
-    )
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 def test_pages_need_a_login_and_come_back_after_it(app_client: TestClient, db: Database) -> None:
@@ -102,7 +93,7 @@ def test_every_form_needs_the_sessions_csrf_token(app_client: TestClient, db: Da
 def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
     app_client: TestClient, db: Database
 ) -> None:
-    person = add_person(
+    person = post_profile(
         app_client,
         db,
         {
@@ -114,7 +105,7 @@ def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
         },
         source="crm",
     )
-    add_person(app_client, db, {"email": "emily@example.com", "first_name": "Emily"}, source="shop")
+    post_profile(app_client, db, {"email": "emily@example.com", "first_name": "Emily"}, source="shop")
     log_in(app_client, db)
     found = app_client.get("/admin/contacts", params={"q": "김민준"})
     assert "minjun@example.com" in found.text and "emily@example.com" not in found.text
@@ -129,7 +120,7 @@ def test_contacts_are_searchable_and_a_profile_shows_where_each_trait_came_from(
 
 
 def test_values_are_escaped_and_pages_forbid_inline_scripts(app_client: TestClient, db: Database) -> None:
-    person = add_person(app_client, db, {"email": "x@example.com", "company": "<script>alert(1)</script>"})
+    person = post_profile(app_client, db, {"email": "x@example.com", "company": "<script>alert(1)</script>"})
     log_in(app_client, db)
     page = app_client.get(f"/admin/contacts/{person['id']}")
     assert "<script>alert(1)</script>" not in page.text
@@ -180,14 +171,14 @@ def test_an_upload_with_a_bad_mapping_is_refused_on_the_page(app_client: TestCli
 
 
 def test_dashboard_shows_counts_and_a_chart(app_client: TestClient, db: Database) -> None:
-    add_person(app_client, db, {"email": "a@example.com", "phone": "+14152345678"})
+    post_profile(app_client, db, {"email": "a@example.com", "phone": "+14152345678"})
     log_in(app_client, db)
     page = app_client.get("/admin/").text
     assert "<svg" in page and "Identities by kind" in page
 
 
 def test_the_data_dictionary_lists_standard_and_custom_fields(app_client: TestClient, db: Database) -> None:
-    add_person(app_client, db, {"email": "a@example.com", "plan": "pro"}, source="billing")
+    post_profile(app_client, db, {"email": "a@example.com", "plan": "pro"}, source="billing")
     log_in(app_client, db)
     page = app_client.get("/admin/fields").text
     assert "birthday" in page and "plan" in page and "billing" in page
@@ -196,8 +187,8 @@ def test_the_data_dictionary_lists_standard_and_custom_fields(app_client: TestCl
 def test_quality_pages_show_flags_stale_contacts_and_apply_rules(
     app_client: TestClient, db: Database
 ) -> None:
-    role = add_person(app_client, db, {"email": "info@acme.com", "phone": "+1 415 555 2671"})
-    add_person(app_client, db, {"email": "kim@naver.com", "vertical": "Fintech"})
+    role = post_profile(app_client, db, {"email": "info@acme.com", "phone": "+1 415 555 2671"})
+    post_profile(app_client, db, {"email": "kim@naver.com", "vertical": "Fintech"})
     log_in(app_client, db)
     contact = app_client.get(f"/admin/contacts/{role['id']}").text
     assert '<span class="pill" title="quality flag: kept, not used to match">role</span>' in contact

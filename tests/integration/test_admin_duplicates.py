@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from patron.worker import Worker
 from tests.conftest import Database
+from tests.integration.calls import api_get, post_profile
 from tests.integration.test_admin import csrf_of, log_in
 
 EMAIL = "a@x.com"
@@ -25,22 +26,6 @@ class Pair:
     second: str  # holds PHONE
 
 
-def send(client: TestClient, db: Database, traits: dict, source: str = "api") -> dict:
-    response = client.post(
-        "/api/v1/profiles",
-        json={"traits": traits, "source": source},
-        headers={"Authorization": f"Bearer {db.admin_key}"},
-    )
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def api_get(client: TestClient, db: Database, path: str, **params: object) -> dict:
-    response = client.get(path, params=params, headers={"Authorization": f"Bearer {db.admin_key}"})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def profile_exists(client: TestClient, db: Database, profile_id: str) -> bool:
     response = client.get(
         f"/api/v1/profiles/{profile_id}", headers={"Authorization": f"Bearer {db.admin_key}"}
@@ -50,9 +35,9 @@ def profile_exists(client: TestClient, db: Database, profile_id: str) -> bool:
 
 def make_pair(client: TestClient, db: Database, email: str, phone: str, **second_traits: str) -> Pair:
     """One profile with an email, one with a phone, then a record carrying both: a candidate at ingest."""
-    first = send(client, db, {"email": email, "first_name": "Ann"})
-    second = send(client, db, {"phone": phone, "first_name": "Anne", **second_traits}, source="shop")
-    linking = send(client, db, {"email": email, "phone": phone})
+    first = post_profile(client, db, {"email": email, "first_name": "Ann"}, source="api")
+    second = post_profile(client, db, {"phone": phone, "first_name": "Anne", **second_traits}, source="shop")
+    linking = post_profile(client, db, {"email": email, "phone": phone}, source="api")
     assert linking["merge_candidates"] == [second["id"]]
     queue = api_get(client, db, "/api/v1/duplicates")["data"]
     [candidate] = [c for c in queue if {p["id"] for p in c["profiles"]} == {first["id"], second["id"]}]
@@ -176,8 +161,8 @@ def test_after_a_decision_the_next_pair_opens_and_a_skipped_pair_waits_at_the_ba
 def test_find_duplicates_now_runs_a_dedupe_job_whose_merges_show_the_weight_of_each_field(
     app_client: TestClient, db: Database, pair: Pair
 ) -> None:
-    send(app_client, db, {"email": "ann.kim@gmail.com", "first_name": "Ann"})
-    send(app_client, db, {"email": "annkim@gmail.com", "first_name": "Ann", "last_name": "Kim"})
+    post_profile(app_client, db, {"email": "ann.kim@gmail.com", "first_name": "Ann"})
+    post_profile(app_client, db, {"email": "annkim@gmail.com", "first_name": "Ann", "last_name": "Kim"})
     queue = app_client.get("/admin/duplicates").text
     response = app_client.post(
         "/admin/duplicates/run", data={"csrf_token": csrf_of(queue)}, follow_redirects=False

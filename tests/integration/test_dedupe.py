@@ -208,32 +208,13 @@ def test_survivorship_prefers_the_trusted_source_when_configured(api: TestClient
         },
         "source_priority": ["crm", "shop"],
     }
-    upsert(
-        api,
-        {
-            "first_name": "Seoyeon",
-            "last_name": "Park",
-            "birthday": "1991-03-14",
-            "city": "Seoul",
-            "company": "Acme Korea",
-            "job_title": "Head of Marketing Operations",
-        },
-        [("email", "seoyeon@acme.kr")],
-        source="crm",
-    )
-    upsert(
-        api,
-        {
-            "first_name": "Seoyeon",
-            "last_name": "Park",
-            "birthday": "1991-03-14",
-            "city": "Seoul",
-            "company": "acme",
-            "job_title": "Marketing",
-        },
-        [("email", "sy.park@gmail.com")],
-        source="shop",
-    )
+    seoyeon = {"first_name": "Seoyeon", "last_name": "Park", "birthday": "1991-03-14", "city": "Seoul"}
+    written = [
+        ("crm", "seoyeon@acme.kr", {"company": "Acme Korea", "job_title": "Head of Marketing Operations"}),
+        ("shop", "sy.park@gmail.com", {"company": "acme", "job_title": "Marketing"}),  # written last
+    ]
+    for source, email, work in written:
+        upsert(api, {**seoyeon, **work}, [("email", email)], source=source)
     summary = dedupe(api, config=config)
     assert summary["auto_merged"] == 1
     person = get(api, "/api/v1/profiles/lookup", email="sy.park@gmail.com")

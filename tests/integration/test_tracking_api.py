@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from patron.web.app import create_app
 from patron.worker import Worker
 from tests.conftest import Database
+from tests.integration.calls import api_get
 
 
 def basic(key: str) -> dict[str, str]:
@@ -32,12 +33,6 @@ def process(db: Database) -> None:
     worker = Worker(db.engine, db.settings)
     while worker.process_events():
         pass
-
-
-def api_get(client: TestClient, db: Database, path: str, **params: object) -> dict:
-    response = client.get(path, params=params, headers={"Authorization": f"Bearer {db.admin_key}"})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def profile_of(client: TestClient, db: Database, **identity: str) -> dict:
