@@ -96,9 +96,7 @@ def parse_config(data: dict) -> MatchConfig:
             )
     thresholds = data.get("thresholds", {})
     if not isinstance(thresholds, dict):
-        raise Invalid(
-            '"thresholds" must be an object like {"auto": 0.99, "review": 0.8}', field="thresholds"
-        )
+        raise Invalid('"thresholds" must be an object like {"auto": 0.99, "review": 0.8}', field="thresholds")
     extra = sorted(set(thresholds) - {"auto", "review"})
     if extra:
         raise Invalid(
