@@ -19,6 +19,7 @@ from patron.cli_support import (
     progress_steps,
 )
 from patron.identity import rules_from
+from patron.profiles import display_name
 
 dedupe_app = typer.Typer(
     help="Duplicates: find and merge them (default), review the queue, see and undo merges.",
@@ -77,17 +78,23 @@ def queue(
 ) -> None:
     """Possible duplicates waiting for review, the likeliest first."""
     with command_transaction(as_json, write=False) as conn:
-        items = dedupe.list_queue(conn, limit=limit)
+        items = [dedupe.candidate_view(conn, item) for item in dedupe.list_queue(conn, limit=limit)]
         total = dedupe.count_open(conn)
 
     def human() -> None:
-        table = Table("id", "score", "profile a", "profile b", "reason", title=f"{total:,} pairs to review")
+        table = Table("id", "score", "first", "second", "why", title=f"{total:,} pairs to review")
         for item in items:
             score = f"{item['score']:.3f}" if item["score"] is not None else "-"
-            table.add_row(str(item["id"]), score, item["profile_a"], item["profile_b"], item["reason"])
+            table.add_row(str(item["id"]), score, *(_who(p) for p in item["profiles"]), item["reason"])
         out.print(table)
+        out.print("Decide with `patron dedupe decide ID merge|distinct|skip`.")
 
-    emit({"data": _jsonable(items), "total": total}, as_json, human)
+    emit({"data": items, "total": total}, as_json, human)
+
+
+def _who(profile: dict[str, Any]) -> str:
+    traits = profile.get("traits") or {}
+    return "\n".join(str(part) for part in (display_name(traits), traits.get("email"), profile["id"]) if part)
 
 
 @dedupe_app.command("decide")
@@ -146,10 +153,3 @@ def undo(merge_id: int, as_json: JsonOption = False) -> None:
             f"{result['kept_id']}."
         ),
     )
-
-
-def _jsonable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in item.items()}
-        for item in items
-    ]
