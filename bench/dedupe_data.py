@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -173,31 +173,75 @@ class Person:
     phone_digits: str  # national number without the leading 0 (KR) or country code (US)
     city: str
     company: str
+    work_email: str  # at the company, "" without one
 
 
-def make_person(number: int, rng: random.Random) -> Person:
-    """A person with a unique email and phone; names are drawn from small pools, so they repeat."""
+def make_person(number: int, rng: random.Random, taken: set[str]) -> Person:
+    """A person with an email and a phone nobody else has; names come from small pools, so they repeat.
+
+    Emails and phones are drawn at random, not from `number`: two people whose addresses differ by a
+    slip should be a coincidence of names, not also have phones one digit apart.
+    """
     is_korean = rng.random() < 0.55
     if is_korean:
         (given, given_hangul), (family, family_hangul) = rng.choice(KOREAN_GIVEN), rng.choice(KOREAN_FAMILY)
-        phone_digits = f"10{number + 20_000_000:08d}"
+        phone_digits = _unique(lambda: f"10{rng.randrange(20_000_000, 99_999_999)}", taken)
         city = rng.choice(KOREAN_CITIES)
     else:
         given, family = rng.choice(list(ENGLISH_GIVEN)), rng.choice(ENGLISH_FAMILY)
         given_hangul = family_hangul = ""
-        phone_digits = f"{rng.choice(US_AREA_CODES)}{2_000_000 + number:07d}"
+        phone_digits = _unique(
+            lambda: f"{rng.choice(US_AREA_CODES)}{rng.randrange(2_000_000, 9_999_999)}", taken
+        )
         city = rng.choice(US_CITIES)
     patterns = [f"{given}.{family}", f"{given}{family}", f"{given[0]}{family}", f"{family}{given}"]
     local = rng.choice([*patterns, f"{given}_{family}"]).lower()
-    email = f"{local}{number}@{rng.choice(PERSONAL_DOMAINS)}"
+    domain = rng.choice(PERSONAL_DOMAINS)
+    email = _unique(
+        lambda: f"{local}{rng.choice(['', rng.randrange(1, 100), rng.randrange(1, 100_000)])}@{domain}",
+        taken,
+        key=mailbox,
+    )
     company = rng.choice(COMPANIES) if rng.random() < 0.5 else ""
+    work_email = ""
+    if company:
+        work_domain = company.lower().replace(" ", "") + ".com"
+        work_email = _unique(
+            lambda: f"{given}.{family}{rng.choice(['', rng.randrange(1, 100)])}@{work_domain}".lower(), taken
+        )
     return Person(
-        number, is_korean, given, family, given_hangul, family_hangul, email, phone_digits, city, company
+        number,
+        is_korean,
+        given,
+        family,
+        given_hangul,
+        family_hangul,
+        email,
+        phone_digits,
+        city,
+        company,
+        work_email,
     )
 
 
-def email_variant(person: Person, rng: random.Random) -> str:
-    """The person's email as they typed it this time."""
+def _unique(draw: Callable[[], str], taken: set[str], *, key: Callable[[str], str] = str) -> str:
+    """The first drawn value whose key nobody has taken yet, now taken."""
+    value = draw()
+    while key(value) in taken:
+        value = draw()
+    taken.add(key(value))
+    return value
+
+
+def mailbox(address: str) -> str:
+    """The mailbox an address delivers to: case and +tags never matter, and Gmail ignores dots."""
+    local, domain = address.lower().rsplit("@", 1)
+    local = local.split("+", 1)[0]
+    return f"{local.replace('.', '') if domain == 'gmail.com' else local}@{domain}"
+
+
+def email_variant(person: Person, rng: random.Random, taken: set[str]) -> str:
+    """The person's email as they typed it this time; a slip never lands on anyone's real mailbox."""
     local, domain = person.email.split("@")
     roll = rng.random()
     if roll < 0.35:
@@ -209,7 +253,12 @@ def email_variant(person: Person, rng: random.Random) -> str:
     if roll < 0.75:
         return f"{local}+{rng.choice(['shop', 'news', 'promo', '2024'])}@{domain}"
     if roll < 0.9:
-        return f"{_typo(local, rng)}@{domain}"
+        for _ in range(5):
+            slip = f"{_typo(local, rng)}@{domain}"
+            if mailbox(slip) not in taken:
+                taken.add(mailbox(slip))  # nobody drawn later may own it either
+                return slip
+        return person.email
     return f"{local}@{domain}".replace(".com", ".con") if rng.random() < 0.5 else f" {person.email} "
 
 
@@ -275,14 +324,14 @@ def _typo(text: str, rng: random.Random) -> str:
     return text[:at] + text[at] + text[at:]
 
 
-def contact_row(person: Person, rng: random.Random, *, is_repeat: bool) -> list[str]:
+def contact_row(person: Person, rng: random.Random, taken: set[str], *, is_repeat: bool) -> list[str]:
     """One CSV row for the person, id left blank; a repeat keeps the email or the phone, maybe rewritten."""
     first, last = name_variant(person, rng) if is_repeat else (person.given, person.family)
-    email = email_variant(person, rng) if is_repeat else person.email
+    email = email_variant(person, rng, taken) if is_repeat else person.email
     phone = phone_variant(person, rng)
     roll = rng.random()
     if is_repeat and person.company and roll < 0.15:
-        email = work_email(person)  # signed up again from the office: only the phone is shared
+        email = person.work_email  # signed up again from the office: only the phone is shared
     elif is_repeat and roll < 0.35:
         email = ""
     elif is_repeat and roll < 0.6:
@@ -301,21 +350,16 @@ def contact_row(person: Person, rng: random.Random, *, is_repeat: bool) -> list[
     return ["", email, phone, first, last, country, city, company]
 
 
-def work_email(person: Person) -> str:
-    """The address at the person's employer (numbered, as namesakes at one company are)."""
-    domain = person.company.lower().replace(" ", "") + ".com"
-    return f"{person.given}.{person.family}{person.number}@{domain}".lower()
-
-
 def generate_contacts(size: int, *, seed: int = 20261201) -> Iterator[tuple[list[str], int]]:
     """`size` (row, person number) pairs, shuffled; a person's rows are 1-3 of them."""
     rng = random.Random(seed)
     rows: list[tuple[list[str], int]] = []
+    taken: set[str] = set()
     number = 0
     while len(rows) < size:
-        person = make_person(number, rng)
+        person = make_person(number, rng, taken)
         for appearance in range(min(rng.choice(APPEARANCES), size - len(rows))):
-            rows.append((contact_row(person, rng, is_repeat=appearance > 0), number))
+            rows.append((contact_row(person, rng, taken, is_repeat=appearance > 0), number))
         number += 1
     rng.shuffle(rows)
     for position, (row, number) in enumerate(rows):
