@@ -101,7 +101,7 @@ def test_anonymous_history_on_a_new_device_joins_the_known_person(tracker: TestC
     assert sorted(e["type"] for e in events) == ["identify", "identify", "track"]
     merges = api_get(tracker, db, f"/api/v1/profiles/{known['id']}/merges")["data"]
     assert merges[0]["absorbed_id"] == visitor["id"]
-    assert {"kind": "anonymous_id", "value": "phone-8"} in merges[0]["snapshot"]["identities"]
+    assert {"kind": "anonymous_id", "value": "phone-8"} in merges[0]["absorbed"]["identities"]
 
 
 def test_alias_links_the_previous_id_to_the_user(tracker: TestClient, db: Database) -> None:

@@ -49,13 +49,3 @@ def absorb_profile(
     ).scalar_one()
     conn.execute(delete(profiles).where(profiles.c.id == absorb))
     return merge_id
-
-
-def merges_of(conn: Connection, profile_id: str) -> list[dict[str, Any]]:
-    """Merges into this profile, newest first."""
-    query = (
-        select(profile_merges)
-        .where(profile_merges.c.kept_id == profile_id)
-        .order_by(profile_merges.c.id.desc())
-    )
-    return [dict(row._mapping) for row in conn.execute(query)]

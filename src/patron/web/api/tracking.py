@@ -1,4 +1,4 @@
-"""/api/v1: timelines, accounts, merges, sources, rejected events, and the tracking plan."""
+"""/api/v1: timelines, accounts, sources, rejected events, and the tracking plan."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from patron.accounts import WRITE, list_api_keys
 from patron.errors import Invalid
-from patron.profiles.merges import merges_of
 from patron.tracking import dictionary
 from patron.tracking import events as tracked
 from patron.tracking.accounts import accounts_of, get_account
@@ -69,12 +68,6 @@ def profile_events(
 def profile_accounts(profile_id: str, conn: ReadDB) -> dict[str, Any]:
     """Accounts (companies) the profile belongs to."""
     return {"data": accounts_of(conn, profile_id), "next_cursor": None}
-
-
-@router.get("/profiles/{profile_id}/merges")
-def profile_merges(profile_id: str, conn: ReadDB) -> dict[str, Any]:
-    """Profiles merged into this one, with evidence and what they held."""
-    return {"data": merges_of(conn, profile_id), "next_cursor": None}
 
 
 @router.get("/accounts/{group_id}")
