@@ -78,7 +78,7 @@ def queue(
 ) -> None:
     """Possible duplicates waiting for review, the likeliest first."""
     with command_transaction(as_json, write=False) as conn:
-        items = [dedupe.candidate_view(conn, item) for item in dedupe.list_queue(conn, limit=limit)]
+        items = dedupe.candidate_views(conn, dedupe.list_queue(conn, limit=limit))
         total = dedupe.count_open(conn)
 
     def human() -> None:

@@ -8,6 +8,7 @@ from patron.dedupe.merging import MergeOutcome, MergeRequest, merge_groups
 from patron.dedupe.queue import (
     DECISIONS,
     candidate_view,
+    candidate_views,
     count_open,
     decide,
     get_candidate,
@@ -32,6 +33,7 @@ __all__ = [
     "Survivorship",
     "consent_direction",
     "candidate_view",
+    "candidate_views",
     "count_open",
     "decide",
     "distinct_pairs",

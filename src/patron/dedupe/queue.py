@@ -12,7 +12,7 @@ from patron.dedupe.decisions import remember_distinct
 from patron.dedupe.merging import MergeOutcome, MergeRequest, merge_groups
 from patron.dedupe.survivorship import Survivorship
 from patron.errors import Conflict, Invalid, NotFound
-from patron.profiles import get_profile
+from patron.profiles import get_profiles
 from patron.storage.schema import merge_candidates
 from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
@@ -182,20 +182,28 @@ def merge_pair(
 
 def candidate_view(conn: Connection, candidate: dict[str, Any]) -> dict[str, Any]:
     """The public form of a candidate: its score, evidence and both profiles side by side."""
-    people = []
-    for profile_id in (candidate["profile_a"], candidate["profile_b"]):
-        try:
-            people.append(get_profile(conn, profile_id).as_dict())
-        except NotFound:
-            people.append({"id": profile_id, "missing": True})
-    return {
-        "id": candidate["id"],
-        "status": candidate["status"],
-        "origin": candidate["origin"],
-        "score": candidate["score"],
-        "reason": candidate["reason"],
-        "evidence": candidate["evidence"],
-        "skipped_at": candidate["skipped_at"].isoformat() if candidate["skipped_at"] else None,
-        "created_at": candidate["created_at"].isoformat(),
-        "profiles": people,
-    }
+    return candidate_views(conn, [candidate])[0]
+
+
+def candidate_views(conn: Connection, candidates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """candidate_view for a page of candidates, with one read of all their profiles."""
+    found = get_profiles(conn, [pid for c in candidates for pid in (c["profile_a"], c["profile_b"])])
+
+    def person(profile_id: str) -> dict[str, Any]:
+        profile = found.get(profile_id)
+        return profile.as_dict() if profile else {"id": profile_id, "missing": True}
+
+    return [
+        {
+            "id": candidate["id"],
+            "status": candidate["status"],
+            "origin": candidate["origin"],
+            "score": candidate["score"],
+            "reason": candidate["reason"],
+            "evidence": candidate["evidence"],
+            "skipped_at": candidate["skipped_at"].isoformat() if candidate["skipped_at"] else None,
+            "created_at": candidate["created_at"].isoformat(),
+            "profiles": [person(candidate["profile_a"]), person(candidate["profile_b"])],
+        }
+        for candidate in candidates
+    ]

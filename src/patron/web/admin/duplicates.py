@@ -47,9 +47,7 @@ def queue_page(
     merge: int | None = None,
 ) -> Response:
     """Pairs that may be one person, the likeliest first, with a button to look for more."""
-    pairs = [
-        dedupe.candidate_view(conn, c) for c in dedupe.list_queue(conn, limit=PAIRS_PER_PAGE, offset=offset)
-    ]
+    pairs = dedupe.candidate_views(conn, dedupe.list_queue(conn, limit=PAIRS_PER_PAGE, offset=offset))
     context = {
         "active": "duplicates",
         "pairs": pairs,

@@ -80,7 +80,7 @@ def duplicates(
     """Pairs that may be one person, the likeliest first, each with both profiles and the evidence."""
     items = dedupe.list_queue(conn, status=status, limit=limit, offset=cursor)
     return {
-        "data": [dedupe.candidate_view(conn, item) for item in items],
+        "data": dedupe.candidate_views(conn, items),
         "next_cursor": cursor + limit if len(items) == limit else None,
         "total": dedupe.count_open(conn) if status == "open" else None,
     }
