@@ -356,3 +356,22 @@ def test_a_merge_that_would_break_an_identity_limit_waits_for_review(api: TestCl
     assert summary["auto_merged"] == 0
     reasons = {pair["reason"] for pair in get(api, "/api/v1/duplicates")["data"]}
     assert any("6 email identities (limit 5)" in reason for reason in reasons), reasons
+
+
+def test_an_anonymous_visitor_joined_at_sign_in_can_be_split_off_again(api: TestClient, db: Database) -> None:
+    track(
+        api, db,
+        ("/v1/identify", {"userId": "u-9", "messageId": "k1", "traits": {"first_name": "Yuna"}}),
+        ("/v1/page", {"anonymousId": "tablet-3", "messageId": "k2", "name": "Pricing"}),
+        ("/v1/identify", {"anonymousId": "tablet-3", "messageId": "k3", "traits": {"company": "Hanbit"}}),
+    )  # fmt: skip
+    visitor = get(api, "/api/v1/profiles/lookup", anonymous_id="tablet-3")
+    before = whole(api, visitor["id"])
+    track(api, db, ("/v1/identify", {"userId": "u-9", "anonymousId": "tablet-3", "messageId": "k4"}))
+    known = get(api, "/api/v1/profiles/lookup", user_id="u-9")["id"]
+    merge = get(api, f"/api/v1/profiles/{known}/merges")["data"][0]
+    assert merge["absorbed_id"] == visitor["id"] and merge["actor"] == "ingest"
+    assert api.post(f"/api/v1/merges/{merge['id']}/undo").status_code == 200
+    restored = whole(api, visitor["id"])
+    assert restored["traits"] == before["traits"] and set(restored["events"]) >= set(before["events"])
+    assert "company" not in get(api, f"/api/v1/profiles/{known}")["traits"]

@@ -145,8 +145,15 @@ def upsert_records(
     if run.merged_into:  # identities claimed for a profile merged later in the batch
         new_identities = [(kind, value, run.keeper(pid), *rest) for kind, value, pid, *rest in new_identities]
     _write(conn, run.states, run.ready, new_identities, at)
-    for keep, absorb, evidence, snapshot in run.merges:
-        absorb_profile(conn, keep=run.keeper(keep), absorb=absorb, evidence=evidence, snapshot=snapshot)
+    for keep, absorb, evidence, snapshot, before in run.merges:
+        absorb_profile(
+            conn,
+            keep=run.keeper(keep),
+            absorb=absorb,
+            evidence=evidence,
+            snapshot=snapshot,
+            kept_before=before,
+        )
     outcome.merged = len(run.merges)
     outcome.candidates = record_candidates(conn, run.pairs)
     _register_new_fields(conn, batch)
@@ -166,7 +173,9 @@ class _Resolution:
     new_identities: list[tuple[str, str, str, str, Any]] = field(default_factory=list)
     pairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     merged_into: dict[str, str] = field(default_factory=dict)
-    merges: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    merges: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = field(
+        default_factory=list
+    )
 
     def create(self, profile_id: str, record: PreparedRecord) -> None:
         """A new profile from this record (its identities are attached by `attach`)."""
@@ -267,7 +276,18 @@ class _Resolution:
     def absorb(self, keep: str, absorb: str, record: PreparedRecord) -> None:
         """Merge an anonymous profile into `keep`: its traits fill gaps, its identities move."""
         kept, gone = self.state(keep), self.state(absorb)
-        snapshot = {"traits": dict(gone.traits), "provenance": dict(gone.provenance)}
+        snapshot = {
+            "traits": dict(gone.traits),
+            "provenance": encode_provenance(gone.provenance),
+            "quality": quality_flags.encode(gone.flags),
+        }
+        # What the kept profile was and what it gained, so an unmerge can give exactly that back.
+        before = {
+            "traits": dict(kept.traits),
+            "provenance": encode_provenance(kept.provenance),
+            "quality": quality_flags.encode(kept.flags),
+            "changed": {name: value for name, value in gone.traits.items() if name not in kept.traits},
+        }
         for name, value in gone.traits.items():
             if name not in kept.traits:  # the known profile's values win
                 kept.traits[name] = value
@@ -288,7 +308,7 @@ class _Resolution:
                 "moved": [i.as_dict() for i in moved],
             }
             reason = f"one record from {record.source} links this anonymous profile to a known one"
-            self.merges.append((keep, absorb, {"reason": reason, **evidence}, snapshot))
+            self.merges.append((keep, absorb, {"reason": reason, **evidence}, snapshot, before))
 
     def keeper(self, profile_id: str) -> str:
         """The profile a possibly merged profile lives on as."""
