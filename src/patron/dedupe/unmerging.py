@@ -138,13 +138,11 @@ def _hand_back_events(
     if anonymous_ids:
         carried.append(events.c.anonymous_id.in_(anonymous_ids))
     if carried:
+        # Merges recorded before event ids were kept: every event carrying its ids goes back.
+        since = [events.c.received_at >= merged_at] if "event_ids" in snapshot else []
         moved += conn.execute(
             update(events)
-            .where(
-                events.c.profile_id == kept_id,
-                events.c.received_at >= merged_at,
-                or_(*carried),
-            )
+            .where(events.c.profile_id == kept_id, *since, or_(*carried))
             .values(profile_id=absorbed_id)
         ).rowcount
     return moved
