@@ -193,10 +193,18 @@ def test_a_merge_never_broadens_consent(api: TestClient) -> None:
     traits = get(api, f"/api/v1/profiles/{merged['kept_id']}")["traits"]
     assert traits["accepts_marketing"] is False and traits["unsubscribed"] is True
     # ...whichever way round the values are
-    a = upsert(api, {"accepts_marketing": True, "do_not_email": False}, [("email", "x@a.kr")])
-    b = upsert(api, {"accepts_marketing": False, "do_not_email": True}, [("email", "x@b.kr")])
+    lists = "newsletter_lists"
+    a = upsert(
+        api,
+        {"accepts_marketing": True, "do_not_email": False, lists: ["weekly", "offers"]},
+        [("email", "x@a.kr")],
+    )
+    b = upsert(
+        api, {"accepts_marketing": False, "do_not_email": True, lists: ["weekly"]}, [("email", "x@b.kr")]
+    )
     traits = get(api, f"/api/v1/profiles/{merge(api, a['id'], b['id'])['kept_id']}")["traits"]
     assert traits["accepts_marketing"] is False and traits["do_not_email"] is True
+    assert traits["newsletter_lists"] == ["weekly"]  # only the lists both profiles signed up to
 
 
 def test_survivorship_prefers_the_trusted_source_when_configured(api: TestClient) -> None:

@@ -22,7 +22,7 @@ RULES = (MOST_RECENT, TRUSTED_SOURCE, MOST_COMPLETE, STRICTEST)
 # Traits that withdraw permission when true (unsubscribed, do_not_email) and traits that grant it
 # when true (accepts_marketing, email_opt_in). Withdrawal is checked first: "opt_out" contains "opt".
 _WITHDRAWS = re.compile(r"unsub|opt_?out|opted_?out|do_?not|dnc|suppress|block|no_?contact|no_?email")
-_GRANTS = re.compile(r"consent|opt_?in|opted_?in|accepts?_|marketing|subscri|permission|newsletter_ok")
+_GRANTS = re.compile(r"consent|opt_?in|opted_?in|accepts?_|marketing|subscri|permission|newsletter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,10 @@ class Survivorship:
         rule = self.rule_for(name)
         ranked = sorted(versions, key=lambda v: self._rank(name, rule, v), reverse=True)
         winner = ranked[0]
+        if rule == STRICTEST and len(versions) > 1 and all(isinstance(v.value, list) for v in versions):
+            # Lists of topics or newsletters someone signed up to: only what every profile agreed to.
+            common = [item for item in winner.value if all(item in v.value for v in versions)]
+            winner = Version(winner.profile_id, common, winner.source, winner.at, winner.flags)
         losers = tuple(v for v in ranked[1:] if v.value != winner.value)
         return Choice(name, rule, winner, losers)
 
