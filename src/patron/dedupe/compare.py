@@ -145,7 +145,7 @@ def _email_levels(fv: FieldValues, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # as telling as an exact match.
     maybe = np.flatnonzero(same_local & ~same_mailbox)
     if len(maybe):
-        split = [f.rpartition("@") for f in fv.forms["folded"]]
+        split = [key.rpartition("@") for key in fv.keys]  # as written: gmail.con is not folded like gmail.com
         domains = [domain for _, _, domain in split]
         typo = _similarity(OSA.distance, _pick(domains, a[maybe]), _pick(domains, b[maybe])) == 1
         # ...but only the very same local part: junseo_kim@ and junseo.kim@ are two mailboxes.
