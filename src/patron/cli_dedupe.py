@@ -82,6 +82,9 @@ def queue(
         total = dedupe.count_open(conn)
 
     def human() -> None:
+        if not total:
+            out.print("No possible duplicates wait for review. `patron dedupe` looks for more.")
+            return
         table = Table("id", "score", "first", "second", "why", title=f"{total:,} pairs to review")
         for item in items:
             score = f"{item['score']:.3f}" if item["score"] is not None else "-"
