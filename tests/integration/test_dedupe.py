@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patron.demo.names import ENGLISH_FIRST_NAMES, ENGLISH_LAST_NAMES
+from patron.jobs import list_schedules
 from patron.profiles import prepare_record, upsert_records
-from patron.storage import transaction
+from patron.storage import transaction, utcnow
 from patron.worker import Worker
 from tests.conftest import Database
 
@@ -383,3 +384,11 @@ def test_an_anonymous_visitor_joined_at_sign_in_can_be_split_off_again(api: Test
     restored = whole(api, visitor["id"])
     assert restored["traits"] == before["traits"] and set(restored["events"]) >= set(before["events"])
     assert "company" not in get(api, f"/api/v1/profiles/{known}")["traits"]
+
+
+def test_init_schedules_a_nightly_dedupe_that_first_runs_a_day_later(db: Database) -> None:
+    with transaction(db.engine, write=False) as conn:
+        schedule = {s["name"]: s for s in list_schedules(conn)}["daily-dedupe"]
+    assert schedule["kind"] == "dedupe" and schedule["interval_s"] == 86400 and schedule["is_enabled"]
+    # Set-up must not merge anyone by itself: the first run waits a day (or for `patron dedupe`).
+    assert schedule["next_run_at"] > utcnow() + timedelta(hours=23)
