@@ -127,7 +127,12 @@ def merge_groups(
                     c.as_dict() for c in choices if c.losers or c.winner.profile_id == absorbed.id
                 ],
             }
-            snapshot = {**absorbed.row_snapshot(), **snapshots.get(absorbed.id, {})}
+            snapshot = {
+                **absorbed.row_snapshot(),
+                "identities": [],
+                "event_ids": [],
+                **snapshots.get(absorbed.id, {}),
+            }
             merge_rows.append((
                 kept.id, absorbed.id, group.reason, driver_json(evidence), driver_json(snapshot),
                 driver_json({**before, "changed": changed}), group_id, group.score, actor, at,
