@@ -21,6 +21,8 @@ from rapidfuzz.process import cpdist
 from patron.dedupe.hangul import fold_spelling, spellings
 from patron.dedupe.values import EXACT, LONG_NUMBER, MISSING, NICKNAMES, FieldValues, form_ids_of
 
+CLOSE = 2  # the second level of name and address comparisons
+
 # Email levels (values.LEVEL_LABELS["email"]).
 SAME_MAILBOX, SAME_LOCAL_PART, LOCAL_PART_SLIP = 2, 3, 4
 
@@ -291,8 +293,10 @@ def apply_swaps(
             & (crossed_second >= EXACT)
             & (crossed_second <= 2)
         )
-        levels[at[agree], swap.first] = crossed_first[agree]
-        levels[at[agree], swap.second] = crossed_second[agree]
+        # Crossed agreement counts as close, not exact: exact agreement weighs a value by how rare
+        # it is in its own field, and "Park" is rare among first names only because it is a surname.
+        levels[at[agree], swap.first] = np.maximum(crossed_first[agree], CLOSE)
+        levels[at[agree], swap.second] = np.maximum(crossed_second[agree], CLOSE)
         swapped[at[agree]] = True
     return swapped
 
