@@ -10,9 +10,12 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from patron.dedupe import parse_config
+from patron.dedupe.service import canonical_fields
 from patron.demo.names import ENGLISH_FIRST_NAMES, ENGLISH_LAST_NAMES
 from patron.jobs import list_schedules
 from patron.profiles import prepare_record, upsert_records
+from patron.quality.standards import load_standards
 from patron.storage import transaction, utcnow
 from patron.worker import Worker
 from tests.conftest import Database
@@ -392,3 +395,10 @@ def test_init_schedules_a_nightly_dedupe_that_first_runs_a_day_later(db: Databas
     assert schedule["kind"] == "dedupe" and schedule["interval_s"] == 86400 and schedule["is_enabled"]
     # Set-up must not merge anyone by itself: the first run waits a day (or for `patron dedupe`).
     assert schedule["next_run_at"] > utcnow() + timedelta(hours=23)
+
+
+def test_a_match_config_may_name_a_field_by_an_alias_the_importer_renames(db: Database) -> None:
+    config = parse_config({"fields": {"date_of_birth": "date", "organisation": "text", "phone": "phone"}})
+    with transaction(db.engine, write=False) as conn:
+        fields = canonical_fields(config, load_standards(conn)).fields
+    assert fields == {"birthday": "date", "company": "text", "phone": "phone"}

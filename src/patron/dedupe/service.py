@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -19,6 +19,7 @@ from patron.dedupe.queue import QueuedPair, count_open, queue_pairs
 from patron.dedupe.survivorship import Survivorship
 from patron.errors import Invalid
 from patron.identity.rules import IdentityRules
+from patron.quality.standards import Standards, fold_field, load_standards
 from patron.storage.engine import transaction
 from patron.storage.schema import identities, merge_candidates, profiles
 
@@ -72,6 +73,7 @@ def run_dedupe(
         raise Invalid(f"threshold {threshold} must be a probability between 0 and 1", field="threshold")
     started = time.perf_counter()
     with transaction(engine, write=False) as conn:
+        config = canonical_fields(config, load_standards(conn))
         table = load_table(conn, config, rules=rules, progress=progress)
         distinct = distinct_pairs(conn)
         recorded = _recorded_pairs(conn)
@@ -143,6 +145,20 @@ def run_dedupe(
         newly_queued=newly,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def canonical_fields(config: MatchConfig, standards: Standards) -> MatchConfig:
+    """The configuration with alias field names (date_of_birth, zip) turned into the trait names
+    entry stored them under (birthday, postcode); a trait named both ways keeps its own kind."""
+    fields: dict[str, str] = {}
+    for name, kind in config.fields.items():
+        target = standards.aliases.get(fold_field(name), name)
+        if target == name or target not in config.fields:
+            fields.setdefault(target, kind)
+    rules = {
+        standards.aliases.get(fold_field(name), name): rule for name, rule in config.survivorship.items()
+    }
+    return replace(config, fields=fields, survivorship=rules)
 
 
 def _recorded_pairs(conn: Connection) -> dict[tuple[str, str], str]:
