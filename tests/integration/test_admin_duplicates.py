@@ -110,6 +110,9 @@ def test_merging_leaves_one_profile_with_its_evidence_and_undo_brings_both_back(
 
     contact = app_client.get(f"/admin/contacts/{pair.first}").text
     assert "Merge history" in contact and f'href="/admin/merges/{merge_id}"' in contact
+    # An old link to the absorbed profile leads to the one it lives on as.
+    gone = app_client.get(f"/admin/contacts/{pair.second}", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == f"/admin/contacts/{pair.first}"
 
     undone = app_client.post(
         f"/admin/merges/{merge_id}/undo", data={"csrf_token": csrf_of(merge.text)}, follow_redirects=False

@@ -137,7 +137,8 @@ def test_merge_then_unmerge_restores_both_profiles(api: TestClient, db: Database
     merged = merge(api, first, second)
     kept, gone = merged["kept_id"], merged["absorbed_id"]
     assert {kept, gone} == {first, second}
-    assert api.get(f"/api/v1/profiles/{gone}").status_code == 404
+    missing = api.get(f"/api/v1/profiles/{gone}")
+    assert missing.status_code == 404 and missing.json()["error"]["details"]["merged_into"] == kept
     after = whole(api, kept)
     assert set(after["identities"]) == set(before[first]["identities"]) | set(before[second]["identities"])
     assert set(after["events"]) == set(before[first]["events"]) | set(before[second]["events"])

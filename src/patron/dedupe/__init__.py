@@ -3,7 +3,7 @@
 from patron.dedupe.config import DEFAULT_CONFIG, KINDS, MatchConfig, load_config, parse_config
 from patron.dedupe.decisions import distinct_pairs, remember_distinct
 from patron.dedupe.engine import MatchResult, RecordTable, find_matches
-from patron.dedupe.history import get_merge, list_merges
+from patron.dedupe.history import get_merge, list_merges, survivor_of
 from patron.dedupe.merging import MergeOutcome, MergeRequest, merge_groups
 from patron.dedupe.queue import (
     DECISIONS,
@@ -49,6 +49,7 @@ __all__ = [
     "parse_config",
     "remember_distinct",
     "run_dedupe",
+    "survivor_of",
     "survivorship_of",
     "unmerge",
 ]

@@ -60,3 +60,23 @@ def _public(row: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
     if full:
         item["absorbed"]["events"] = len(snapshot.get("event_ids") or [])
     return item
+
+
+def survivor_of(conn: Connection, profile_id: str) -> str | None:
+    """The profile a merged-away profile lives on as (merges followed, undone ones not); None
+    when it was never merged away."""
+    survivor = None
+    seen: set[str] = set()
+    current = profile_id
+    while current not in seen:
+        seen.add(current)
+        kept = conn.execute(
+            select(profile_merges.c.kept_id)
+            .where(profile_merges.c.absorbed_id == current, profile_merges.c.undone_at.is_(None))
+            .order_by(profile_merges.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if kept is None:
+            break
+        survivor = current = kept
+    return survivor

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from patron import dedupe, fields, imports, jobs, profiles
-from patron.errors import Invalid, PatronError
+from patron.errors import Invalid, NotFound, PatronError
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.files import load_file
 from patron.tracking import events as tracked
@@ -71,7 +71,13 @@ def contacts(
 @router.get("/contacts/{profile_id}", response_class=HTMLResponse)
 def contact(request: Request, profile_id: str, session: AdminSession, conn: ReadDB) -> Response:
     """One person: identities, traits with where each came from and when, possible duplicates."""
-    profile = profiles.get_profile(conn, profile_id)
+    try:
+        profile = profiles.get_profile(conn, profile_id)
+    except NotFound:
+        survivor = dedupe.survivor_of(conn, profile_id)
+        if survivor is None:
+            raise
+        return RedirectResponse(f"/admin/contacts/{survivor}", status_code=303)  # merged into it
     types = fields.field_types(conn)
     ordered = sorted(
         profile.traits.items(),

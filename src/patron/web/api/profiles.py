@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Connection
 
-from patron import profiles
-from patron.errors import ConcurrentWrite, Invalid
+from patron import dedupe, profiles
+from patron.errors import ConcurrentWrite, Invalid, NotFound
 from patron.fields import field_types
 from patron.identity import IdentityError, IdentityRules, check_source_name
 from patron.profiles.record import DROPPED, REFUSED_IDENTITY, REJECTED, PreparedRecord, prepare_record
@@ -136,8 +136,16 @@ def lookup_profile(
 
 @router.get("/profiles/{profile_id}", response_model=ProfileOut)
 def get_profile(profile_id: str, conn: ReadDB) -> dict[str, Any]:
-    """One profile."""
-    return profiles.get_profile(conn, profile_id).as_dict()
+    """One profile; a profile merged into another answers 404 naming the one it lives on as."""
+    try:
+        return profiles.get_profile(conn, profile_id).as_dict()
+    except NotFound:
+        survivor = dedupe.survivor_of(conn, profile_id)
+        if survivor is None:
+            raise
+        raise NotFound(
+            f"profile {profile_id} was merged into {survivor}", field="id", details={"merged_into": survivor}
+        ) from None
 
 
 @router.patch("/profiles/{profile_id}", response_model=ProfileOut)
