@@ -47,6 +47,7 @@ def load_table(
             target.append(None if value is None or (flags and invalid in flags) else _text(value, blocked))
         if progress and len(ids) % FETCH_ROWS == 0:
             progress("Reading profiles", len(ids), 0)
+    ids, values = _in_content_order(ids, values)
     exclusive: dict[str, list[str | None]] = {}
     position = {pid: index for index, pid in enumerate(ids)}
     for kind in sorted(kind for kind, limit in rules.limits.items() if limit == 1):
@@ -58,6 +59,20 @@ def load_table(
                 column[index] = value
         exclusive[kind] = column
     return RecordTable(ids=ids, values=values, exclusive=exclusive)
+
+
+def _in_content_order(
+    ids: list[str], values: dict[str, list[str | None]]
+) -> tuple[list[str], dict[str, list[str | None]]]:
+    """Records ordered by what they hold, not by id. The engine's random sample of pairs and its
+    tie-breaks follow record order, and two databases holding the same people give them
+    different ids: in content order a run gives the same answer on SQLite and PostgreSQL."""
+    columns = list(values.values())
+    content = [
+        "\x1f".join([column[i] or "" for column in columns]) + "\x1e" + ids[i] for i in range(len(ids))
+    ]
+    order = sorted(range(len(ids)), key=content.__getitem__)
+    return [ids[i] for i in order], {name: [column[i] for i in order] for name, column in values.items()}
 
 
 def _text(value: object, blocked: frozenset[str]) -> str | None:
