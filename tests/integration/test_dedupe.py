@@ -403,3 +403,18 @@ def test_a_match_config_may_name_a_field_by_an_alias_the_importer_renames(db: Da
     with transaction(db.engine, write=False) as conn:
         fields = canonical_fields(config, load_standards(conn)).fields
     assert fields == {"birthday": "date", "company": "text", "phone": "phone"}
+
+
+def test_a_queued_pair_follows_its_profile_into_the_survivor(api: TestClient) -> None:
+    first = upsert(api, {"first_name": "Liam"}, [("email", "liam.smith@gmail.com")])
+    second = upsert(
+        api,
+        {"first_name": "Liam", "phone": "+14155550999"},
+        [("email", "liamsmith@gmail.com"), ("user_id", "U-1")],
+    )
+    third = upsert(api, {"first_name": "Liam", "phone": "+14155550999"}, [("user_id", "U-2")])
+    assert third["merge_candidates"] == [second["id"]]  # same phone, another user id
+    summary = dedupe(api)
+    assert summary["auto_merged"] == 1  # the two spellings of one Gmail mailbox
+    pairs = [{p["id"] for p in pair["profiles"]} for pair in get(api, "/api/v1/duplicates")["data"]]
+    assert pairs == [{first["id"], third["id"]}]  # second lives on as first

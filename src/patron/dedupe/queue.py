@@ -37,6 +37,10 @@ class QueuedPair:
         """The same pair carrying the per-field evidence."""
         return replace(self, evidence=evidence)
 
+    def between(self, first: str, second: str) -> QueuedPair:
+        """The pair as it stands between these two profiles (after one was merged into another)."""
+        return replace(self, first=first, second=second)
+
 
 def queue_pairs(conn: Connection, pairs: Sequence[QueuedPair]) -> int:
     """Add new pairs to the queue and refresh the score and evidence of pairs already there.

@@ -128,13 +128,22 @@ def run_dedupe(
         )
     with transaction(engine) as conn:
         outcomes = merge_groups(conn, requests, survivorship=survivorship, actor=actor)
-        alive = _existing(conn, {pid for pair in queued for pid in (pair.first, pair.second)})
-        explained = [
-            pair.explained(evidence[(index[pair.first], index[pair.second])])
+        # A pair one of whose profiles was just merged away now stands between the survivors.
+        survivor = {absorbed: o.kept for o in outcomes for absorbed in o.absorbed}
+        moved = [
+            pair.explained(evidence[(index[pair.first], index[pair.second])]).between(
+                survivor.get(pair.first, pair.first), survivor.get(pair.second, pair.second)
+            )
             for pair in queued
-            if pair.first in alive and pair.second in alive
         ]
-        newly = queue_pairs(conn, explained)
+        alive = _existing(conn, {pid for pair in moved for pid in (pair.first, pair.second)})
+        strongest: dict[tuple[str, str], QueuedPair] = {}
+        for pair in moved:
+            key = (min(pair.first, pair.second), max(pair.first, pair.second))
+            if pair.first != pair.second and pair.first in alive and pair.second in alive:
+                if key not in strongest or pair.probability > strongest[key].probability:
+                    strongest[key] = pair
+        newly = queue_pairs(conn, list(strongest.values()))
         open_now = count_open(conn)
     return DedupeSummary(
         profiles=len(table.ids),
