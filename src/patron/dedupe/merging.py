@@ -6,31 +6,26 @@ in memory, then writes with one statement per table (moves, updates, inserts, de
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, delete, select
 
 from patron.dedupe.survivorship import Choice, Survivorship, Version
+from patron.profiles.merges import absorbed_rows, move_profile_rows
 from patron.profiles.provenance import decode as decode_provenance
 from patron.profiles.provenance import encode as encode_provenance
 from patron.profiles.record import profile_row
 from patron.quality import flags as quality_flags
-from patron.storage.bulk import driver_datetime, driver_json, insert_many, repoint, update_many
+from patron.storage.bulk import driver_datetime, driver_json, insert_many, update_many
 from patron.storage.ids import new_ids
-from patron.storage.references import MOVED_ON_MERGE
 from patron.storage.schema import (
     account_members,
-    events,
-    identities,
-    merge_candidates,
     profile_merges,
     profiles,
 )
-from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
 
 CHUNK = 2000
@@ -108,7 +103,7 @@ def merge_groups(
             live.append(group)
             used.update(group.ids)
     absorbed_ids = [pid for g in live for pid in _order(members, g.ids)[1:]]
-    snapshots = _absorbed_extras(conn, absorbed_ids)
+    snapshots = absorbed_rows(conn, absorbed_ids)
     for group in live:
         ordered = _order(members, group.ids)
         kept = members[ordered[0]]
@@ -142,7 +137,7 @@ def merge_groups(
         outcomes.append(MergeOutcome(kept.id, tuple(ordered[1:]), group_id))
     if not outcomes:
         return []
-    _move_rows(conn, moves, at)
+    move_profile_rows(conn, moves)
     update_many(conn, profiles, "id", KEPT_COLUMNS, kept_rows)
     insert_many(conn, profile_merges, MERGE_COLUMNS, merge_rows)
     for start in range(0, len(absorbed_ids), CHUNK):
@@ -215,69 +210,3 @@ def _link_evidence(pairs: Sequence[dict[str, Any]], absorbed_id: str) -> dict[st
     """The strongest scored pair that involves the absorbed profile."""
     involved = [p for p in pairs if absorbed_id in (p.get("a"), p.get("b"))]
     return max(involved, key=lambda p: p.get("probability") or 0.0) if involved else None
-
-
-def _absorbed_extras(conn: Connection, absorbed_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Identities and event ids of each absorbed profile: what an unmerge hands back."""
-    extras: dict[str, dict[str, Any]] = defaultdict(lambda: {"identities": [], "event_ids": []})
-    for start in range(0, len(absorbed_ids), CHUNK):
-        chunk = absorbed_ids[start : start + CHUNK]
-        query = select(
-            identities.c.profile_id, identities.c.kind, identities.c.value, identities.c.source
-        ).where(identities.c.profile_id.in_(chunk))
-        for pid, kind, value, source in conn.execute(query):
-            extras[pid]["identities"].append({"kind": kind, "value": value, "source": source})
-        for pid, event_id in conn.execute(
-            select(events.c.profile_id, events.c.id).where(events.c.profile_id.in_(chunk))
-        ):
-            extras[pid]["event_ids"].append(event_id)
-    return extras
-
-
-def _move_rows(conn: Connection, moves: Sequence[tuple[str, str]], at: Any) -> None:
-    """Identities, events (and every table registered in MOVED_ON_MERGE), accounts and open
-    candidates of each absorbed profile go to its survivor."""
-    repoint(conn, identities, "profile_id", moves)
-    for table, column in MOVED_ON_MERGE:
-        repoint(conn, table, column, moves)
-    survivor = dict(moves)
-    absorbed = list(survivor)
-    memberships: list[dict[str, Any]] = []
-    carried: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(absorbed), CHUNK):
-        chunk = absorbed[start : start + CHUNK]
-        query = select(account_members.c.account_id, account_members.c.profile_id).where(
-            account_members.c.profile_id.in_(chunk)
-        )
-        memberships += [
-            {"account_id": account, "profile_id": _final(survivor, pid), "created_at": utcnow()}
-            for account, pid in conn.execute(query)
-        ]
-        candidates = select(merge_candidates).where(
-            or_(merge_candidates.c.profile_a.in_(chunk), merge_candidates.c.profile_b.in_(chunk)),
-            merge_candidates.c.status == "open",
-        )
-        for row in conn.execute(candidates).mappings():
-            a, b = _final(survivor, row["profile_a"]), _final(survivor, row["profile_b"])
-            if a != b:  # a pair across the group lives on between the survivors
-                pair = (min(a, b), max(a, b))
-                carried.setdefault(pair, {**{k: row[k] for k in _CARRIED}, "profile_a": pair[0],
-                                          "profile_b": pair[1]})  # fmt: skip
-    if memberships:
-        conn.execute(
-            insert_ignoring_conflicts(conn, account_members, ["account_id", "profile_id"]), memberships
-        )
-    if carried:
-        conn.execute(
-            insert_ignoring_conflicts(conn, merge_candidates, ["profile_a", "profile_b"]),
-            list(carried.values()),
-        )
-
-
-_CARRIED = ("reason", "evidence", "status", "origin", "score", "created_at")
-
-
-def _final(survivor: dict[str, str], profile_id: str) -> str:
-    while profile_id in survivor:
-        profile_id = survivor[profile_id]
-    return profile_id
