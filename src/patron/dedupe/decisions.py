@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from patron.profiles.merges import survivor_in
 from patron.storage.schema import match_decisions, profile_merges
 from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
@@ -35,15 +36,7 @@ def distinct_pairs(conn: Connection) -> set[tuple[str, str]]:
             match_decisions.c.decision == DISTINCT
         )
     ):
-        a, b = _follow(survivor, a), _follow(survivor, b)
+        a, b = survivor_in(survivor, a), survivor_in(survivor, b)
         if a != b:
             pairs.add((min(a, b), max(a, b)))
     return pairs
-
-
-def _follow(survivor: dict[str, str], profile_id: str) -> str:
-    seen: set[str] = set()
-    while profile_id in survivor and profile_id not in seen:
-        seen.add(profile_id)
-        profile_id = survivor[profile_id]
-    return profile_id

@@ -67,7 +67,7 @@ def move_profile_rows(conn: Connection, moves: Sequence[tuple[str, str]]) -> Non
             account_members.c.profile_id.in_(chunk)
         )
         memberships += [
-            {"account_id": account, "profile_id": _final(survivor, pid), "created_at": now}
+            {"account_id": account, "profile_id": survivor_in(survivor, pid), "created_at": now}
             for account, pid in conn.execute(query)
         ]
         candidates = select(merge_candidates).where(
@@ -75,7 +75,7 @@ def move_profile_rows(conn: Connection, moves: Sequence[tuple[str, str]]) -> Non
             merge_candidates.c.status == "open",
         )
         for row in conn.execute(candidates).mappings():
-            a, b = _final(survivor, row["profile_a"]), _final(survivor, row["profile_b"])
+            a, b = survivor_in(survivor, row["profile_a"]), survivor_in(survivor, row["profile_b"])
             if a != b:  # a pair across the merge lives on between the survivors
                 pair = (min(a, b), max(a, b))
                 carried.setdefault(
@@ -136,7 +136,10 @@ def absorb_profile(
     return merge_id
 
 
-def _final(survivor: dict[str, str], profile_id: str) -> str:
-    while profile_id in survivor:
+def survivor_in(survivor: dict[str, str], profile_id: str) -> str:
+    """The profile `profile_id` lives on as, following {absorbed: kept} (safe against cycles)."""
+    seen: set[str] = set()
+    while profile_id in survivor and profile_id not in seen:
+        seen.add(profile_id)
         profile_id = survivor[profile_id]
     return profile_id
