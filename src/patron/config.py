@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     dedupe_config: str | None = None
     dedupe_source_priority: list[str] | None = None
 
+    # Consent. Preference-centre and unsubscribe links keep working this long (Gmail and Yahoo
+    # expect unsubscribe links in old mail to work; at least 60 days); double opt-in links for
+    # this long, after which the request lapses.
+    link_ttl_days: int = Field(default=400, ge=60)
+    confirm_link_ttl_hours: int = Field(default=72, ge=1)
+
     # Admin sessions.
     session_ttl_hours: int = 12
 

@@ -55,3 +55,15 @@ class ConcurrentWrite(PatronError):
     """Another transaction changed what this one read; the edge retries the transaction."""
 
     code = "concurrent_write"
+
+
+class LinkInvalid(Invalid):
+    """A public link's token was tampered with, cut short or used on the wrong page."""
+
+    code = "link_invalid"
+
+
+class LinkExpired(LinkInvalid):
+    """A public link's token is older than its lifetime."""
+
+    code = "link_expired"

@@ -401,3 +401,153 @@ quality_snapshots = Table(
     Column("report", JSONType, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# --- Consent -------------------------------------------------------------------------------
+
+topics = Table(
+    "topics",
+    metadata,
+    # What a person can subscribe to, per channel: "newsletter", "offers", "product_updates".
+    Column("key", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    # The name and description in other languages: {"ko": {"name": ..., "description": ...}}.
+    Column("translations", JSONType, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    # opt_in: nobody gets it until they subscribe; opt_out: where the region's law allows it,
+    # everyone gets it until they unsubscribe.
+    Column("default_policy", String(8), nullable=False, server_default="opt_in"),
+    # Per-country overrides of default_policy: {"KR": "opt_in"}.
+    Column("region_defaults", JSONType, nullable=False),
+    Column("channels", JSONType, nullable=False),
+    Column("position", Integer, nullable=False, server_default="0"),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+region_policies = Table(
+    "region_policies",
+    metadata,
+    # Overrides of the built-in consent model per country (ISO alpha-2; "*": everywhere else).
+    Column("region", String(8), primary_key=True),
+    # express (opt-in, proof needed) | opt_out | implied (express, or implied consent that expires)
+    Column("model", String(16), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+consent_ledger = Table(
+    "consent_ledger",
+    metadata,
+    # Append-only: every grant, request, confirmation, withdrawal, expiry and preference change
+    # with its proof. Current state (consent_states) is derived from it; rows are never updated.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    # "" for the channel as a whole ("unsubscribe from all").
+    Column("topic", String(64), nullable=False, server_default=""),
+    # grant | request (a grant waiting for double opt-in) | confirm | withdraw | expire |
+    # frequency | pause
+    Column("action", String(16), nullable=False),
+    Column("legal_basis", String(32), nullable=False),
+    Column("notice_text", Text, nullable=False, server_default=""),
+    Column("notice_version", String(64), nullable=False, server_default=""),
+    # form | import | api | preference_centre | one_click | unsubscribe_page | admin | merge | system
+    Column("method", String(32), nullable=False),
+    Column("source", String(64), nullable=False, server_default=""),
+    Column("ip", String(64), nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("actor", String(128), nullable=False, server_default=""),
+    # When the person acted (an import carries the source app's time) and when Patron wrote it.
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    # Implied consent (CASL) and double opt-in requests lapse at this moment.
+    Column("expires_at", UTCDateTime, nullable=True),
+    # Action specifics: {"frequency": "weekly"}, {"until": ISO}, {"form": key, "variant": key}.
+    Column("detail", JSONType, nullable=False),
+    Index("ix_consent_ledger_profile", "profile_id", "id"),
+    Index("ix_consent_ledger_trend", "occurred_at", "topic"),
+)
+
+consent_states = Table(
+    "consent_states",
+    metadata,
+    # The ledger replayed: one row per profile, channel and topic ever touched.
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("topic", String(64), primary_key=True),
+    # subscribed | unsubscribed | pending | none
+    Column("state", String(16), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("legal_basis", String(32), nullable=False, server_default=""),
+    Column("ledger_id", BigInteger, nullable=False),
+    Index("ix_consent_states_audience", "channel", "topic", "state"),
+)
+
+contact_preferences = Table(
+    "contact_preferences",
+    metadata,
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True),
+    # as_it_happens | daily | weekly | monthly
+    Column("frequency", String(16), nullable=False, server_default="as_it_happens"),
+    Column("paused_until", UTCDateTime, nullable=True),
+    # The language the person chose on a public page (en | ko).
+    Column("locale", String(8), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    # Addresses never to be contacted, as SHA-256 of the normalised address: the list survives
+    # erasure without keeping the address.
+    Column("channel", String(16), primary_key=True),
+    Column("address_hash", String(64), primary_key=True),
+    # hard_bounce | complaint | unsubscribe | manual | erasure
+    Column("reason", String(16), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor", String(128), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    # Proof that a person was erased, holding nothing that identifies them.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("profile_id", ID, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("method", String(32), nullable=False),
+    # Rows removed per table.
+    Column("removed", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+consent_forms = Table(
+    "consent_forms",
+    metadata,
+    # Hosted subscribe forms and preference-centre layouts, each with variants that run at once.
+    Column("key", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    # subscribe | preferences
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(16), nullable=False, server_default="email"),
+    Column("topics", JSONType, nullable=False),
+    Column("notice_text", Text, nullable=False, server_default=""),
+    Column("notice_version", String(64), nullable=False, server_default=""),
+    # [{"key", "weight", "heading", "intro", "button"}]
+    Column("variants", JSONType, nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+form_stats = Table(
+    "form_stats",
+    metadata,
+    Column("form_key", String(64), ForeignKey("consent_forms.key", ondelete="CASCADE"), primary_key=True),
+    Column("variant", String(32), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("views", BigInteger, nullable=False, server_default="0"),
+    Column("submissions", BigInteger, nullable=False, server_default="0"),
+)

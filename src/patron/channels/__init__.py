@@ -1,0 +1,1 @@
+"""Ways messages leave Patron: SMTP today; SMS and webhooks with the messaging issue."""
