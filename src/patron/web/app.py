@@ -18,7 +18,7 @@ from patron.config import Settings, get_settings
 from patron.errors import PatronError
 from patron.identity import rules_from
 from patron.storage.engine import make_engine, transaction
-from patron.web import admin, api, errors, tracking
+from patron.web import admin, api, errors, public, tracking
 from patron.web.admin.render import page
 from patron.web.limits import BodyLimit
 from patron.worker import start_in_thread
@@ -71,7 +71,9 @@ def create_app(
     app.include_router(tracking.router)
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(public.router)
     app.mount("/admin/static", StaticFiles(directory=admin.STATIC_DIR), name="admin-static")
+    app.mount("/public/static", StaticFiles(directory=public.STATIC_DIR), name="public-static")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -1,0 +1,5 @@
+"""Public forms (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Public pages (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
