@@ -16,7 +16,9 @@ from rich.table import Table
 from sqlalchemy import Connection, Engine
 
 from patron import accounts, dedupe, fields, instance
+from patron.cli_consent import consent_app
 from patron.cli_dedupe import dedupe_app
+from patron.cli_gdpr import gdpr_app
 from patron.cli_quality import quality_app
 from patron.cli_support import (
     JsonOption,
@@ -57,6 +59,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan")
 app.add_typer(quality_app, name="quality")
 app.add_typer(dedupe_app, name="dedupe")
+app.add_typer(gdpr_app, name="gdpr")
+app.add_typer(consent_app, name="consent")
 
 
 @app.command()

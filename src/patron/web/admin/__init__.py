@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from patron.web.admin import auth, duplicates, pages, quality, tracking
+from patron.web.admin import auth, consent, duplicates, forms, pages, quality, tracking
 from patron.web.admin.auth import CsrfFailed, LoginRequired
 from patron.web.admin.render import HERE
 
@@ -12,6 +12,8 @@ router.include_router(pages.router)
 router.include_router(tracking.router)
 router.include_router(quality.router)
 router.include_router(duplicates.router)
+router.include_router(consent.router)
+router.include_router(forms.router)
 STATIC_DIR = HERE / "static"
 
 __all__ = ["STATIC_DIR", "CsrfFailed", "LoginRequired", "router"]

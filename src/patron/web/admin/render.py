@@ -41,6 +41,7 @@ NAV = [
     ("dashboard", "Dashboard", "/admin/"),
     ("contacts", "Contacts", "/admin/contacts"),
     ("duplicates", "Duplicates", "/admin/duplicates"),
+    ("consent", "Consent", "/admin/consent"),
     ("imports", "Imports", "/admin/imports"),
     ("tracking", "Tracking plan", "/admin/tracking"),
     ("quality", "Data quality", "/admin/quality"),

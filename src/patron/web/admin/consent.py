@@ -1,0 +1,5 @@
+"""Admin consent pages (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

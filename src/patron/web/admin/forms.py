@@ -1,0 +1,5 @@
+"""Admin forms pages (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

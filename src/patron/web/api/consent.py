@@ -1,0 +1,5 @@
+"""REST consent (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["consent"])

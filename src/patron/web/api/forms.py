@@ -1,0 +1,5 @@
+"""REST forms (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["forms"])

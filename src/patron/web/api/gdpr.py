@@ -1,0 +1,5 @@
+"""REST gdpr (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["gdpr"])
