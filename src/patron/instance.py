@@ -6,21 +6,20 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from patron.accounts import ADMIN, WRITE, count_users, create_api_key, create_user, first_user
-from patron.config import Settings
 from patron.fields import seed_standard_fields
 from patron.jobs import ensure_schedule
 from patron.quality.standards import install_defaults
 from patron.storage.engine import transaction
 from patron.storage.migrate import upgrade
 from patron.storage.schema import instance_settings
+from patron.storage.secret import ensure_secret_key
 from patron.storage.statements import insert_ignoring_conflicts
 from patron.worker.handlers import DEFERRED_KINDS, SCHEDULES
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
-_SECRET_KEY = "secret_key"
 _STANDARDS_INSTALLED = "standard_rules_installed"
 
 
@@ -59,7 +58,7 @@ def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> Ini
             # the moment a fresh instance starts; reports run at once.
             delay = interval_s if kind in DEFERRED_KINDS else 0
             ensure_schedule(conn, name, kind, interval_s=interval_s, first_run_in_s=delay)
-        _ensure_secret_key(conn)
+        ensure_secret_key(conn)
         _install_default_standards_once(conn)
         if count_users(conn):
             user = first_user(conn)
@@ -69,24 +68,6 @@ def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> Ini
         admin_key, _ = create_api_key(conn, ADMIN, name="created by init")
         write_key, _ = create_api_key(conn, WRITE, name="default")
     return InitResult(before, after, True, user.email, password, admin_key, write_key)
-
-
-def secret_key(conn: Connection, settings: Settings) -> str:
-    """PATRON_SECRET_KEY when set, else the key `init` generated and stored."""
-    if settings.secret_key:
-        return settings.secret_key
-    return _ensure_secret_key(conn)
-
-
-def _ensure_secret_key(conn: Connection) -> str:
-    conn.execute(
-        insert_ignoring_conflicts(conn, instance_settings, ["key"]).values(
-            key=_SECRET_KEY, value=secrets.token_urlsafe(48)
-        )
-    )
-    return conn.execute(
-        select(instance_settings.c.value).where(instance_settings.c.key == _SECRET_KEY)
-    ).scalar_one()
 
 
 def _install_default_standards_once(conn: Connection) -> None:

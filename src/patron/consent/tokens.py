@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from patron.config import Settings
 from patron.errors import LinkExpired, LinkInvalid
-from patron.instance import secret_key
+from patron.storage.secret import secret_key
 
 PREFERENCES, UNSUBSCRIBE, CONFIRM = "p", "u", "c"
 KINDS = (PREFERENCES, UNSUBSCRIBE, CONFIRM)

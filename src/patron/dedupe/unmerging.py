@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_, update
 
+from patron.consent.merging import hand_back_consent
 from patron.dedupe.decisions import remember_distinct
 from patron.errors import Conflict, NotFound
 from patron.profiles.provenance import decode as decode_provenance
@@ -20,7 +21,8 @@ from patron.storage.types import utcnow
 def unmerge(conn: Connection, merge_id: int, *, actor: str) -> dict[str, Any]:
     """Restore the absorbed profile of merge `merge_id` and take back what the merge gave the survivor.
 
-    The absorbed profile comes back with its id, traits, identities, events and accounts; events
+    The absorbed profile comes back with its id, traits, identities, events, consent ledger and
+    accounts; events
     that arrived after the merge go back to it when they carry one of its user or anonymous ids.
     The survivor gets back each value the merge changed, unless that value has changed since.
     The pair is then remembered as "not the same person", so dedupe does not merge it again.
@@ -47,6 +49,7 @@ def unmerge(conn: Connection, merge_id: int, *, actor: str) -> dict[str, Any]:
     handed_back = _hand_back_identities(conn, kept_id, absorbed_id, snapshot)
     returned = _hand_back_events(conn, kept_id, absorbed_id, snapshot, merge["created_at"], handed_back)
     _hand_back_accounts(conn, kept_id, absorbed_id, snapshot, before)
+    hand_back_consent(conn, kept_id, absorbed_id, snapshot.get("consent_ledger_ids") or [])
     restored = _restore_kept(conn, kept_id, before) if before else []
     conn.execute(
         update(profile_merges).where(profile_merges.c.id == merge_id).values(undone_at=now, undone_by=actor)

@@ -34,7 +34,11 @@ _CARRIED = ("reason", "evidence", "status", "origin", "score", "created_at")
 
 def absorbed_rows(conn: Connection, absorbed_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Per profile about to be absorbed: its identities and event ids, what an unmerge hands back."""
-    found: dict[str, dict[str, Any]] = defaultdict(lambda: {"identities": [], "event_ids": []})
+    from patron.consent.merging import ledger_ids_of  # consent reads profiles: imported here, not above
+
+    found: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"identities": [], "event_ids": [], "consent_ledger_ids": []}
+    )
     for start in range(0, len(absorbed_ids), CHUNK):
         chunk = list(absorbed_ids[start : start + CHUNK])
         query = select(
@@ -45,15 +49,21 @@ def absorbed_rows(conn: Connection, absorbed_ids: Sequence[str]) -> dict[str, di
         held = select(events.c.profile_id, events.c.id).where(events.c.profile_id.in_(chunk))
         for pid, event_id in conn.execute(held):
             found[pid]["event_ids"].append(event_id)
+        for pid, ledger_ids in ledger_ids_of(conn, chunk).items():
+            found[pid]["consent_ledger_ids"] = ledger_ids
     return found
 
 
 def move_profile_rows(conn: Connection, moves: Sequence[tuple[str, str]]) -> None:
-    """For each (absorbed, survivor): identities, every table registered in MOVED_ON_MERGE,
-    account memberships and open merge candidates go to the survivor, set-based."""
+    """For each (absorbed, survivor): identities, consent (patron.consent.merging), every table
+    registered in MOVED_ON_MERGE, account memberships and open merge candidates go to the
+    survivor, set-based."""
+    from patron.consent.merging import merge_consent  # consent reads profiles: imported here, not above
+
     if not moves:
         return
     repoint(conn, identities, "profile_id", moves)
+    merge_consent(conn, moves)
     for table, column in MOVED_ON_MERGE:
         repoint(conn, table, column, moves)
     survivor = dict(moves)

@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
 
+from patron import consent
 from patron.accounts import purge_expired_sessions
+from patron.channels import smtp
 from patron.config import Settings
 from patron.dedupe import match_config, parse_config, run_dedupe, survivorship_of
 from patron.files import delete_files_before, load_file, store_file
@@ -28,6 +30,7 @@ from patron.storage.types import utcnow
 MAINTENANCE = "maintenance"
 QUALITY_SNAPSHOT = "quality_snapshot"
 DEDUPE = "dedupe"
+CONSENT_EXPIRY = "consent_expiry"
 # Finished jobs and stored files older than this are removed by the maintenance job.
 RETENTION = timedelta(days=30)
 
@@ -137,17 +140,36 @@ def dedupe(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     return summary.as_dict()
 
 
+def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Mail a double opt-in link; nothing when the request was confirmed, withdrawn or lapsed."""
+    with transaction(ctx.engine, write=False) as conn:
+        message = consent.confirmation_message(conn, ctx.settings, int(payload["ledger_id"]))
+    if message is None:
+        return {"sent": False, "reason": "no longer waiting for confirmation"}
+    smtp.send(ctx.settings.smtp_url, message)
+    return {"sent": True, "message_id": message["Message-ID"]}
+
+
+def expire_consents(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Let unconfirmed requests and implied consents past their time lapse, in the ledger."""
+    with transaction(ctx.engine) as conn:
+        return {"expired": consent.expire_lapsed(conn)}
+
+
 HANDLERS: dict[str, Handler] = {
     IMPORT_CSV: import_csv,
     MAINTENANCE: maintenance,
     QUALITY_SNAPSHOT: quality_snapshot,
     DEDUPE: dedupe,
+    consent.CONFIRMATION_JOB: send_confirmation,
+    CONSENT_EXPIRY: expire_consents,
 }
 # name -> (kind, interval in seconds): created by `patron init`.
 SCHEDULES: dict[str, tuple[str, int]] = {
     "hourly-maintenance": (MAINTENANCE, 3600),
     "hourly-quality-snapshot": (QUALITY_SNAPSHOT, 3600),
     "daily-dedupe": (DEDUPE, 86400),
+    "consent-expiry": (CONSENT_EXPIRY, 900),
 }
 # Kinds whose schedule first runs one interval after `init`.
 DEFERRED_KINDS = frozenset({DEDUPE})

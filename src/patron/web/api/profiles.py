@@ -137,8 +137,13 @@ def lookup_profile(
 @router.get("/profiles/{profile_id}", response_model=ProfileOut)
 def get_profile(profile_id: str, conn: ReadDB) -> dict[str, Any]:
     """One profile; a profile merged into another answers 404 naming the one it lives on as."""
+    return require_profile(conn, profile_id).as_dict()
+
+
+def require_profile(conn: Connection, profile_id: str) -> profiles.Profile:
+    """The profile, or NotFound that names the survivor when it was merged away."""
     try:
-        return profiles.get_profile(conn, profile_id).as_dict()
+        return profiles.get_profile(conn, profile_id)
     except NotFound:
         survivor = dedupe.survivor_of(conn, profile_id)
         if survivor is None:
