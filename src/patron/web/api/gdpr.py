@@ -1,5 +1,28 @@
-"""REST gdpr (being built)."""
+"""/api/v1/profiles/{id}/gdpr: export everything about a person; erase them."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks
+
+from patron import gdpr
+from patron.web.deps import EngineDep, ReadDB, WriteDB
 
 router = APIRouter(tags=["gdpr"])
+
+
+@router.post("/profiles/{profile_id}/gdpr/export")
+def export_profile(profile_id: str, conn: ReadDB) -> dict[str, Any]:
+    """Everything Patron holds about the person (a merged-away id leads to its survivor)."""
+    return gdpr.export_profile(conn, gdpr.find_subject(conn, profile_id=profile_id))
+
+
+@router.post("/profiles/{profile_id}/gdpr/erase")
+def erase_profile(profile_id: str, conn: WriteDB, engine: EngineDep, tasks: BackgroundTasks) -> dict[str, Any]:
+    """Erase the person, keeping only suppression hashes and an erasure record."""
+    record = gdpr.erase_profile(conn, gdpr.find_subject(conn, profile_id=profile_id), actor="api", method="api")
+    # Runs after the response, so after WriteDB has committed (it closes before the response is
+    # sent): the file scrub must see the deletions.
+    tasks.add_task(gdpr.scrub, engine)
+    return {"erased": record["erased"], "removed": record["removed"], "erasure_id": record["erasure_id"]}
