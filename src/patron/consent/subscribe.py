@@ -29,7 +29,7 @@ from patron.consent.preferences import get_preferences
 from patron.consent.regions import model_for, policies
 from patron.consent.topics import get_topic
 from patron.dedupe.history import survivor_of
-from patron.errors import Invalid, LinkExpired, LinkInvalid
+from patron.errors import Invalid, LinkExpired, LinkInvalid, NotFound
 from patron.jobs import enqueue
 from patron.profiles import get_profile
 from patron.storage.schema import consent_states
@@ -85,7 +85,12 @@ def change_consent(
     if change.action not in (GRANT, WITHDRAW):
         raise Invalid("action must be grant or withdraw", field="action")
     if change.topic:
-        topic = get_topic(conn, change.topic)
+        try:
+            topic = get_topic(conn, change.topic)
+        except NotFound:
+            raise Invalid(
+                f"there is no topic {change.topic!r}; create it first (POST /api/v1/topics)", field="topic"
+            ) from None
         if change.channel not in topic.channels:
             raise Invalid(f"topic {topic.key!r} is not offered on {change.channel}", field="channel")
     confirm = needs_double_opt_in(conn, profile_id, change) if double_opt_in is None else double_opt_in
