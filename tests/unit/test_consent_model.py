@@ -32,7 +32,8 @@ def steps(*actions: str | tuple[str, int]) -> list[LedgerStep]:
     for day, action in enumerate(actions):
         name, lapse = (action, None) if isinstance(action, str) else action
         at = T0 + timedelta(days=day)
-        rows.append(LedgerStep(day + 1, "email", "news", name, at, at + timedelta(days=lapse) if lapse else None))
+        expires = at + timedelta(days=lapse) if lapse else None
+        rows.append(LedgerStep(day + 1, "email", "news", name, at, expires))
     return rows
 
 
@@ -108,10 +109,12 @@ def test_nobody_who_withdrew_last_is_subscribed(actions: list[str]) -> None:
     if WITHDRAW not in actions:
         return
     after = actions[len(actions) - 1 - actions[::-1].index(WITHDRAW) + 1 :]
-    regranted = GRANT in after or any(
-        a == REQUEST and CONFIRM in after[i + 1 :] and EXPIRE not in after[i + 1 : after.index(CONFIRM, i + 1)]
-        for i, a in enumerate(after)
-    )
+
+    def confirmed_in_time(i: int) -> bool:
+        rest = after[i + 1 :]
+        return CONFIRM in rest and EXPIRE not in rest[: rest.index(CONFIRM)]
+
+    regranted = GRANT in after or any(a == REQUEST and confirmed_in_time(i) for i, a in enumerate(after))
     if not regranted:
         assert state == UNSUBSCRIBED or state == PENDING
 
