@@ -252,9 +252,42 @@ def import_csv(
         str | None,
         typer.Option(help="reject | flag | fix: what an invalid value costs (default: the source's policy)"),
     ] = None,
+    consent: Annotated[
+        str | None, typer.Option("--consent", help="Yes/no column: marketing consent on the channel")
+    ] = None,
+    consent_topics: Annotated[
+        str | None, typer.Option(help="Column listing topic keys or names (, or ;) the person subscribed to")
+    ] = None,
+    consent_at: Annotated[
+        str | None, typer.Option(help="Column with the time the person consented in the source app")
+    ] = None,
+    notice_version: Annotated[
+        str, typer.Option(help="Version of the notice the source app showed (with --consent-at: proof)")
+    ] = "",
+    consent_channel: Annotated[str, typer.Option(help="Channel the consent is for")] = "email",
+    purchase_at: Annotated[
+        str | None,
+        typer.Option(help="Purchase-date column: Canadian implied consent then lasts 2 years, not 6 months"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import contacts from a CSV: rows upserted by identity, problem rows explained in a rejects file."""
+    """Import contacts from a CSV: rows upserted by identity, problem rows explained in a rejects file.
+
+    With --consent or --consent-topics the import also records consent, as the law of each
+    person's country allows: in express opt-in regions (EU/EEA, UK, Korea...) only with proof
+    (--notice-version and --consent-at), else the person stays "none"; in the US a yes subscribes;
+    in Canada a yes without proof is implied consent that expires. A "no" always unsubscribes.
+    """
+    from patron.consent.imports import ConsentOptions
+
+    consent_options = ConsentOptions(
+        consent_column=consent,
+        topics_column=consent_topics,
+        at_column=consent_at,
+        purchase_column=purchase_at,
+        notice_version=notice_version.strip(),
+        channel=consent_channel,
+    )
     settings = load_settings()
     engine = open_engine(settings)
     with errors_reported(as_json):
@@ -272,13 +305,27 @@ def import_csv(
             encoding=encoding,
             quiet=as_json,
             policy=policy,
+            consent=consent_options,
         )
         issues_path = rejects or file.with_name(f"{file.stem}.rejects.csv")
         if summary.issues_text:
             issues_path.write_text(summary.issues_text, encoding="utf-8-sig")
             summary.summary.rejects_file = str(issues_path)
     result = summary.summary
-    emit(result.as_dict(), as_json, lambda: _print_import(result))
+
+    def human() -> None:
+        _print_import(result)
+        if result.consent is not None:
+            tally = result.consent
+            unknown = ", ".join(f"{name} ({rows:,})" for name, rows in tally.unknown_topics.most_common(8))
+            out.print(
+                f"Consent: [green]{tally.granted:,} granted[/] ({tally.implied:,} implied, expiring), "
+                f"{tally.withdrawn:,} withdrawn, [yellow]{tally.unproven:,} without proof[/] (left as none), "
+                f"{tally.lapsed:,} lapsed, {tally.unreadable:,} unreadable."
+                + (f" Unknown topics: {unknown}." if unknown else "")
+            )
+
+    emit(result.as_dict(), as_json, human)
 
 
 class _ImportRun:
@@ -301,6 +348,7 @@ def _run_import(
     encoding: str | None,
     quiet: bool,
     policy: str | None = None,
+    consent: Any = None,
 ) -> _ImportRun:
     issues = io.StringIO()
     with progress_bar(quiet) as progress:
@@ -324,6 +372,7 @@ def _run_import(
             on_batch=on_batch,
             policy=policy,
             dns_timeout_s=settings.dns_timeout,
+            consent=consent,
         )
         progress.update(task, completed=summary.rows, total=summary.rows)
     text = issues.getvalue()

@@ -26,7 +26,8 @@ from patron.profiles.record import PreparedRecord, Problem, prepare_record, seri
 from patron.quality.entry import DEFAULT_ENTRY, EntryRules
 
 # (line number, the row's cells, the prepared record or why the row was refused). The cells
-# are kept only where the rejects file needs them (refused or flagged rows), else [].
+# are kept only where the rejects file needs them (refused or flagged rows) or when the
+# import records consent from them, else [].
 ReadRow = tuple[int, list[str], PreparedRecord | str]
 Batch = list[tuple[int, list[str]]]
 MAX_WORKERS = 4
@@ -44,6 +45,9 @@ class RowReader:
     check_bytes: bool = False
     rules: IdentityRules = DEFAULT_RULES
     entry: EntryRules = DEFAULT_ENTRY
+    # Keep every row's cells, not only problem rows': an import recording consent reads its
+    # consent columns from them after the upsert has told which profile each row became.
+    keep_cells: bool = False
 
     def read(self, line: int, row: list[str]) -> PreparedRecord | str:
         """A prepared record, or the reason the row cannot be imported."""
@@ -115,7 +119,7 @@ def read_batch(reader: RowReader, batch: Batch) -> list[ReadRow]:
     read = []
     for line, cells in batch:
         result = reader.read(line, cells)
-        keep = isinstance(result, str) or bool(result.problems)
+        keep = reader.keep_cells or isinstance(result, str) or bool(result.problems)
         read.append((line, cells if keep else [], result))
     return read
 

@@ -13,10 +13,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 from sqlalchemy import Connection, Engine
 
+from patron.consent.imports import (
+    ConsentOptions,
+    ConsentTally,
+    RowConsent,
+    cell_reader,
+    record_import_consent,
+)
 from patron.errors import ConcurrentWrite, Invalid
 from patron.fields.definitions import field_types
 from patron.identity.normalise import IdentityError, check_source_name
@@ -80,6 +88,8 @@ class ImportSummary:
     columns: dict[str, str] = field(default_factory=dict)
     rejects_file: str | None = None
     seconds: float = 0.0
+    # Only when the import was given consent columns.
+    consent: ConsentTally | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The --json form (keys promised in ARCHITECTURE.md first)."""
@@ -101,7 +111,18 @@ class ImportSummary:
             "encoding": self.encoding,
             "columns": self.columns,
             "reasons": dict(self.reasons.most_common()),
+            **({"consent": self.consent.as_dict()} if self.consent is not None else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentImport:
+    """How an import records consent: the options, a reader of each row's consent cells, and
+    the import's start (the "now" its rules are judged at)."""
+
+    options: ConsentOptions
+    cells: Callable[[int, Sequence[str]], RowConsent]
+    now: datetime
 
 
 class IssueWriter:
@@ -134,9 +155,12 @@ def import_rows(
     *,
     stamp: str | None = None,
     rules: IdentityRules = DEFAULT_RULES,
+    consent: ConsentImport | None = None,
 ) -> None:
-    """Upsert one batch of read rows in the caller's transaction, counting into `summary`."""
+    """Upsert one batch of read rows in the caller's transaction, counting into `summary`;
+    with `consent`, then record what each kept row says about consent."""
     good: list[PreparedRecord] = []
+    good_cells: list[RowConsent] = []
     for line, row, result in batch:
         summary.rows += 1
         if isinstance(result, str) or result.rejected:
@@ -158,13 +182,25 @@ def import_rows(
             only_fixed = all(p.effect == FIXED for p in result.problems)
             issues.write(line, row, FIXED_ROW if only_fixed else FLAGGED, reason)
         good.append(result)
+        if consent is not None:
+            good_cells.append(consent.cells(line, row))
+    if consent is not None and summary.consent is None:
+        summary.consent = ConsentTally()
     if good:
-        outcome = upsert_records(conn, good, stamp=stamp, outcomes=False, rules=rules)
+        outcome = upsert_records(conn, good, stamp=stamp, outcomes=consent is not None, rules=rules)
         summary.created += outcome.created
         summary.updated += outcome.updated
         summary.unchanged += outcome.unchanged
         summary.merge_candidates += outcome.candidates
         summary.accepted += len(good)
+        if consent is not None and summary.consent is not None:
+            rows = [
+                (done.profile_id, record.traits.get("country"), cells)
+                for done, record, cells in zip(outcome.records, good, good_cells, strict=True)
+            ]
+            summary.consent.add(
+                record_import_consent(conn, rows, consent.options, source=summary.source, now=consent.now)
+            )
 
 
 def _count_decisions(summary: ImportSummary, record: PreparedRecord) -> None:
@@ -200,11 +236,13 @@ def run_import(
     rules: IdentityRules = DEFAULT_RULES,
     policy: str | None = None,
     dns_timeout_s: float | None = None,
+    consent: ConsentOptions | Mapping[str, Any] | None = None,
 ) -> ImportSummary:
     """Import a whole CSV, one transaction per batch; problem rows go to `issues_stream`.
 
     `policy` (reject, flag or fix) overrides the source's own quality policy for this import;
-    with `dns_timeout_s`, email domains are checked in DNS.
+    with `dns_timeout_s`, email domains are checked in DNS. `consent` (options or their dict
+    form, as a job payload keeps them) names the columns whose consent the import records.
     Files of at least `parallel_min_rows` rows are prepared in worker processes.
     """
     started = time.perf_counter()
@@ -219,12 +257,19 @@ def run_import(
         raise Invalid("the file is empty: the first line must name the columns", field="header")
     plan = plan_columns(first[1], source=source, overrides=mapping, id_column=id_column)
     summary.columns = plan.describe()
+    options = consent if isinstance(consent, ConsentOptions) else ConsentOptions.from_dict(consent)
+    options.check(plan.header)
+    started_at = utcnow()
+    consent_import = None
+    if options.given:
+        consent_import = ConsentImport(options, cell_reader(options, plan.header), started_at)
+        summary.consent = ConsentTally()
     issues = IssueWriter(issues_stream, plan.header) if issues_stream is not None else None
     with transaction(engine, write=False) as conn:
         types = field_types(conn)
         entry = entry_rules(conn, source, policy=policy, dns_timeout_s=dns_timeout_s)
     summary.policy = entry.policy
-    stamp = provenance_stamp(utcnow())
+    stamp = provenance_stamp(started_at)
     reader = RowReader(
         plan,
         source,
@@ -234,6 +279,7 @@ def run_import(
         check_bytes=csv_text.has_undecodable,
         rules=rules,
         entry=entry,
+        keep_cells=consent_import is not None,
     )
     total = csv_text.estimated_rows
     workers = worker_count(total, min_rows=parallel_min_rows)
@@ -249,6 +295,7 @@ def run_import(
                 width=len(plan.header),
                 stamp=stamp,
                 rules=rules,
+                consent=consent_import,
             )
     if summary.accepted >= ANALYZE_MIN_ROWS and engine.dialect.name == "postgresql":
         # Fresh planner statistics now, not at autovacuum's next round: the quality report's and
@@ -271,6 +318,7 @@ def _import_batch_with_retries(
     width: int,
     stamp: str,
     rules: IdentityRules,
+    consent: ConsentImport | None = None,
 ) -> None:
     for attempt in range(1, BATCH_RETRIES + 1):
         part = ImportSummary(source=summary.source)
@@ -278,7 +326,7 @@ def _import_batch_with_retries(
         part_issues = IssueWriter(buffer, None, width=width)
         try:
             with writer_lock(conn.engine), conn.begin():
-                import_rows(conn, batch, part, part_issues, stamp=stamp, rules=rules)
+                import_rows(conn, batch, part, part_issues, stamp=stamp, rules=rules, consent=consent)
                 if on_batch:
                     combined = _combined(summary, part)
                     on_batch(conn, combined, max(total, combined.rows))
@@ -312,6 +360,10 @@ def _add(summary: ImportSummary, part: ImportSummary) -> None:
     for name in _COUNTS:
         setattr(summary, name, getattr(summary, name) + getattr(part, name))
     summary.reasons.update(part.reasons)
+    if part.consent is not None:
+        if summary.consent is None:
+            summary.consent = ConsentTally()
+        summary.consent.add(part.consent)
 
 
 def _combined(summary: ImportSummary, part: ImportSummary) -> ImportSummary:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Connection
 
+from patron.consent.imports import ConsentOptions
 from patron.errors import Invalid
 from patron.files import store_file
 from patron.identity.normalise import IdentityError, check_source_name
@@ -41,8 +43,10 @@ def enqueue_import(
     id_column: str | None = None,
     encoding: str | None = None,
     policy: str | None = None,
+    consent: ConsentOptions | Mapping[str, Any] | None = None,
 ) -> int:
-    """Store the CSV and queue its import; header problems are refused now, not in the job."""
+    """Store the CSV and queue its import; header problems are refused now, not in the job.
+    `consent` names the consent columns (see patron.consent.imports.ConsentOptions)."""
     try:
         check_source_name(source)
     except IdentityError as exc:
@@ -52,7 +56,9 @@ def enqueue_import(
     first = next(rows(decode(content[:65536], encoding=encoding)), None)
     if first is None:
         raise Invalid("the file has no header line", field="file")
-    plan_columns(first[1], source=source, overrides=mapping, id_column=id_column)
+    plan = plan_columns(first[1], source=source, overrides=mapping, id_column=id_column)
+    options = consent if isinstance(consent, ConsentOptions) else ConsentOptions.from_dict(consent)
+    options.check(plan.header)
     file_id = store_file(conn, filename or "upload.csv", content)
     payload = {
         "file_id": file_id,
@@ -62,6 +68,8 @@ def enqueue_import(
         "id_column": id_column,
         "encoding": encoding,
         "policy": check_policy(policy) if policy else None,
+        # The worker passes it to run_import as it is.
+        "consent": options.as_dict() if options.given else None,
     }
     # Imports are idempotent upserts, so a retry after a crash is safe.
     return enqueue(conn, IMPORT_JOB, payload, priority=50, max_attempts=3)
