@@ -68,7 +68,7 @@ def patch_form(key: str, body: FormIn, conn: WriteDB) -> dict[str, Any]:
 def get_results(
     key: str,
     conn: ReadDB,
-    days: Annotated[int, Query(ge=1, le=366, description="Days of daily counts to return")] = forms.RESULT_DAYS,
+    days: Annotated[int, Query(ge=1, le=366, description="Days of daily counts")] = forms.RESULT_DAYS,
 ) -> dict[str, Any]:
     """Views, submissions, conversion and drop-off per variant, the totals, and daily counts."""
     return forms.results(conn, key, days=days)
