@@ -72,6 +72,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         # Sorts and DISTINCT b-trees (the quality report) stay in memory, not in temp files.
         cursor.execute("PRAGMA temp_store=MEMORY")
+        # Deleted and overwritten content is zeroed as it is freed, so an erased person's data
+        # (and old values of anyone's) does not linger in free pages of the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
