@@ -16,6 +16,7 @@ from patron.tracking import events as tracked
 from patron.tracking.accounts import accounts_of
 from patron.web.admin.auth import AdminSession, CsrfSession
 from patron.web.admin.charts import bar_chart
+from patron.web.admin.consent import consent_panel
 from patron.web.admin.render import page
 from patron.web.deps import ReadDB, WriteDB
 
@@ -70,7 +71,8 @@ def contacts(
 
 @router.get("/contacts/{profile_id}", response_class=HTMLResponse)
 def contact(request: Request, profile_id: str, session: AdminSession, conn: ReadDB) -> Response:
-    """One person: identities, traits with where each came from and when, possible duplicates."""
+    """One person: identities, traits with where each came from and when, possible duplicates,
+    consent and data rights."""
     try:
         profile = profiles.get_profile(conn, profile_id)
     except NotFound:
@@ -96,6 +98,7 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
             "events": events,
             "accounts": accounts_of(conn, profile_id),
             "merges": dedupe.list_merges(conn, profile_id=profile_id, limit=50),
+            "consent": consent_panel(request, conn, profile_id),
         },
     )
 
