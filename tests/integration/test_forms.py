@@ -292,7 +292,9 @@ def test_admin_creates_and_edits_a_form_with_its_csrf_token(
         "/admin/forms",
         data={"csrf_token": token, "key": "spring", "name": "Spring sale", "topics": ["offers"],
               "notice_text": "Offers by email.", "notice_version": "v1",
-              "variants": "a|1|Spring offers||Subscribe\nb|3|Save this spring||Yes please"},
+              "variant_key": ["a", "b", ""], "variant_weight": ["1", "3", ""],
+              "variant_heading": ["Spring offers", "Save this spring", ""],
+              "variant_intro": ["", "", ""], "variant_button": ["Subscribe", "Yes please", ""]},
         follow_redirects=False,
     )  # fmt: skip
     assert created.status_code == 303, created.text
@@ -302,8 +304,11 @@ def test_admin_creates_and_edits_a_form_with_its_csrf_token(
 
     bad = app_client.post(
         "/admin/forms/spring",
-        data={"csrf_token": token, "name": "Spring sale", "topics": ["offers"],
+        data={"csrf_token": token, "name": "Spring sale", "topics": ["offers"], "is_active": "yes",
               "notice_text": "Offers by email.", "notice_version": "v1",
-              "variants": "a|-1|Spring offers||Subscribe"},
+              "variant_key": ["a"], "variant_weight": ["-1"], "variant_heading": ["Spring offers"],
+              "variant_intro": [""], "variant_button": ["Subscribe"]},
     )  # fmt: skip
     assert bad.status_code == 422 and "variants[0].weight" in bad.text
+    assert 'value="-1"' in bad.text, "what the admin typed is kept"
+    assert api_get(app_client, db, "/api/v1/forms/spring")["variants"][1]["key"] == "b", "nothing saved"

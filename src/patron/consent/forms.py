@@ -363,27 +363,46 @@ def _rates(views: int, submissions: int) -> dict[str, float | None]:
     return {"conversion": round(conversion, 4), "drop_off": round(1 - conversion, 4)}
 
 
-def results(conn: Connection, form_key: str, *, days: int = RESULT_DAYS) -> dict[str, Any]:
-    """Views, submissions, conversion and drop-off per variant (configured ones first, then the
-    snippet's and retired ones), the totals, and per-day counts of the last `days` days."""
-    form = get_form(conn, form_key)
-    query = (
-        select(form_stats.c.variant, func.sum(form_stats.c.views), func.sum(form_stats.c.submissions))
-        .where(form_stats.c.form_key == form_key)
-        .group_by(form_stats.c.variant)
-    )
-    sums = {variant: (int(views or 0), int(subs or 0)) for variant, views, subs in conn.execute(query)}
+def variant_rows(form: Form, sums: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]]:
+    """Per variant: views, submissions, conversion and drop-off; configured variants first, then
+    the snippet's and retired ones that still have counts."""
     order = [v.key for v in form.variants] + sorted(set(sums) - {v.key for v in form.variants})
-    variants = []
+    rows = []
     for key in order:
         views, submissions = sums.get(key, (0, 0))
-        variants.append({
+        rows.append({
             "variant": key,
             "configured": form.variant(key) is not None,
             "views": views,
             "submissions": submissions,
             **_rates(views, submissions),
         })  # fmt: skip
+    return rows
+
+
+def variant_sums(conn: Connection, form_keys: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
+    """form key -> variant -> (views, submissions) over all days, in one query for many forms."""
+    query = (
+        select(
+            form_stats.c.form_key,
+            form_stats.c.variant,
+            func.sum(form_stats.c.views),
+            func.sum(form_stats.c.submissions),
+        )
+        .where(form_stats.c.form_key.in_(list(form_keys)))
+        .group_by(form_stats.c.form_key, form_stats.c.variant)
+    )
+    found: dict[str, dict[str, tuple[int, int]]] = {key: {} for key in form_keys}
+    for form_key, variant, views, submissions in conn.execute(query):
+        found[form_key][variant] = (int(views or 0), int(submissions or 0))
+    return found
+
+
+def results(conn: Connection, form_key: str, *, days: int = RESULT_DAYS) -> dict[str, Any]:
+    """Views, submissions, conversion and drop-off per variant, the totals, and per-day counts
+    of the last `days` days."""
+    form = get_form(conn, form_key)
+    variants = variant_rows(form, variant_sums(conn, [form_key])[form_key])
     total_views = sum(v["views"] for v in variants)
     total_submissions = sum(v["submissions"] for v in variants)
     since = (utcnow().date() - timedelta(days=days - 1)).isoformat()
