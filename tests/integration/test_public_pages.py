@@ -357,3 +357,31 @@ def test_names_and_topics_are_escaped_not_run(db: Database, client: TestClient) 
     page = client.get(links(client, db, pid, topic="news")["unsubscribe"]).text
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_a_preference_centre_experiment_counts_views_and_submissions_per_variant(
+    db: Database, client: TestClient, newsletter_reader: str
+) -> None:
+    experiment = {
+        "key": "prefs-test",
+        "name": "Preference centre wording",
+        "kind": "preferences",
+        "channel": "email",
+        "topics": ["news"],
+        "notice_version": "prefs-2026-12",
+        "variants": [{"key": "warm", "heading": "Hear only what you love", "button": "Keep these"}],
+    }
+    response = client.post("/api/v1/forms", json=experiment, headers=admin(db))
+    assert response.status_code == 201, response.text
+    path = links(client, db, newsletter_reader)["preferences"]
+
+    page = client.get(path)
+    assert "<h1>Hear only what you love</h1>" in page.text and "Keep these</button>" in page.text
+    client.get(path)
+    client.post(path, data={"shown": ["email:news"], "email:news": "on"}, follow_redirects=False)
+
+    results = client.get("/api/v1/forms/prefs-test/results", headers=admin(db)).json()
+    (variant,) = results["variants"]
+    assert (variant["variant"], variant["views"], variant["submissions"]) == ("warm", 2, 1)
+    (row,) = [r for r in ledger_of(client, db, newsletter_reader) if r["action"] == "grant"]
+    assert row["notice_version"] == "prefs-2026-12" and row["source"] == "form:prefs-test"

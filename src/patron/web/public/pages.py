@@ -7,8 +7,6 @@ nobody can forge or alter it without the instance's secret key.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import ipaddress
 import json
 from dataclasses import dataclass, field
@@ -21,9 +19,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import Connection
 from starlette.datastructures import FormData
 
-from patron import consent
+from patron import consent, gdpr
 from patron.config import Settings
-from patron.consent import tokens
+from patron.consent import forms, tokens
 from patron.consent.gate import decide
 from patron.errors import Invalid, LinkExpired, LinkInvalid, NotFound
 from patron.profiles import Profile, display_name, get_profile
@@ -48,7 +46,7 @@ async def read_form(request: Request) -> FormData:
     return await request.form()
 
 
-Form = Annotated[FormData, Depends(read_form)]
+PostedForm = Annotated[FormData, Depends(read_form)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +102,14 @@ def preference_centre(
         "saved": request.query_params.get("saved") == "1",
         "action": f"{request.url.path}?lang={lang}",
         "export_url": f"{request.url.path}/export",
+        "button": _variant_text(experiment, "button") or translate(lang, "save"),
     }
     return public_page(request, "preferences.html", context, lang=lang)
 
 
 @router.post("/p/{token}", response_class=HTMLResponse)
 def save_preferences(
-    token: str, request: Request, form: Form, conn: WriteDB, settings: SettingsDep
+    token: str, request: Request, form: PostedForm, conn: WriteDB, settings: SettingsDep
 ) -> Response:
     """Apply the ticked topics, unsubscribe-from-all, frequency and pause; each change is a ledger row."""
     lang = choose_language(request)
@@ -127,7 +126,11 @@ def save_preferences(
             "back": request.url.path,
         }
         return public_page(request, "link_error.html", context, lang=lang, status_code=422)
+    experiment = _experiment(conn, profile.id)
     proof = _proof(request, "email", "grant", method="preference_centre")
+    if experiment is not None:
+        # The notice the person saw is the running form's; its version proves which text it was.
+        proof = _with(proof, notice_version=experiment[0].notice_version, source=f"form:{experiment[0].key}")
     changes = _consent_changes(conn, profile, form, proof, lang)
     if changes:
         consent.record(conn, profile.id, changes)
@@ -139,7 +142,6 @@ def save_preferences(
         locale=lang,
         proof=_with(proof, channel="email", action="frequency"),
     )
-    experiment = _experiment(conn, profile.id)
     if experiment is not None:
         _count(conn, experiment, submissions=1)
     return RedirectResponse(f"{request.url.path}?lang={lang}&saved=1", status_code=303)
@@ -153,8 +155,6 @@ def download_data(token: str, request: Request, conn: ReadDB, settings: Settings
         _, profile = _open(conn, settings, token, tokens.PREFERENCES)
     except (LinkInvalid, NotFound) as exc:
         return _link_error(request, lang, exc)
-    # patron.gdpr arrives with the data-rights work; imported here so the pages load without it.
-    gdpr = importlib.import_module("patron.gdpr")
     data = gdpr.export_profile(conn, profile.id)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     filename = f"my-data-{utcnow().date().isoformat()}.json"
@@ -189,7 +189,9 @@ def unsubscribe_page(token: str, request: Request, conn: ReadDB, settings: Setti
 
 
 @router.post("/u/{token}", response_class=HTMLResponse)
-def unsubscribe(token: str, request: Request, form: Form, conn: WriteDB, settings: SettingsDep) -> Response:
+def unsubscribe(
+    token: str, request: Request, form: PostedForm, conn: WriteDB, settings: SettingsDep
+) -> Response:
     """Withdraw at once. RFC 8058: a body of List-Unsubscribe=One-Click comes from the mailbox
     provider, carries no cookie or login, and gets a 200 without a redirect."""
     lang = choose_language(request)
@@ -439,26 +441,22 @@ def _unsubscribe_words(
 # ---------------------------------------------------------------- preference-centre experiments
 
 
-def _experiment(conn: Connection, profile_id: str) -> tuple[Any, Any] | None:
-    """(form, variant) of the running preference-centre experiment, the same variant for a person
-    every time; None when none runs (or before patron.consent.forms exists)."""
-    if importlib.util.find_spec("patron.consent.forms") is None:
-        return None
-    forms = importlib.import_module("patron.consent.forms")
-    form = forms.active_form(conn, kind="preferences")
+def _experiment(conn: Connection, profile_id: str) -> tuple[forms.Form, forms.Variant] | None:
+    """(form, variant) of the running preference-centre experiment; a person sees the same
+    variant every time (seeded with their id). None when no experiment runs."""
+    form = forms.active_form(conn, kind=forms.PREFERENCES)
     if form is None:
         return None
     return form, forms.choose_variant(form, profile_id)
 
 
-def _count(conn: Connection, experiment: tuple[Any, Any], *, views: int = 0, submissions: int = 0) -> None:
+def _count(
+    conn: Connection, experiment: tuple[forms.Form, forms.Variant], *, views: int = 0, submissions: int = 0
+) -> None:
     """Count a view or a submission of the person's variant."""
-    forms = importlib.import_module("patron.consent.forms")
     form, variant = experiment
     forms.count(conn, form.key, variant.key, views=views, submissions=submissions)
 
 
-def _variant_text(experiment: tuple[Any, Any] | None, name: str) -> str:
-    if experiment is None:
-        return ""
-    return str(getattr(experiment[1], name, "") or "")
+def _variant_text(experiment: tuple[forms.Form, forms.Variant] | None, name: str) -> str:
+    return str(getattr(experiment[1], name, "") or "") if experiment else ""
