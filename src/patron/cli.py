@@ -511,8 +511,10 @@ def demo(
     ] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Load realistic demo data: exports of a shop, a CRM and a newsletter tool, with planted problems."""
+    """Load realistic demo data: exports of a shop, a CRM and a newsletter tool, with planted problems,
+    and a year of consent history (topics, sign-ups, unsubscribes, bounces, form experiments)."""
     from patron.demo import generate
+    from patron.demo.consent import create_demo_topics, load_demo_consent
     from patron.demo.fields import DEMO_FIELDS
     from patron.demo.loading import load_demo_events
 
@@ -529,6 +531,7 @@ def demo(
                     fields.define_field(conn, name, field_type, description=description, source=source)
             # The newsletter tool's rows hold only an email: fix its typos rather than lose them.
             set_policy(conn, "newsletter", FIX, "Newsletter tool export (demo)")
+            create_demo_topics(conn)  # before the imports: their consent names these topics
         directory.mkdir(parents=True, exist_ok=True)
         exports = generate(people=people, seed=seed)
         for day, export_file in enumerate(exports):
@@ -544,6 +547,7 @@ def demo(
                 mapping=export_file.mapping,
                 encoding=None,
                 quiet=as_json,
+                consent=export_file.consent or None,
             )
             if run.issues_text:
                 rejects = directory / f"{path.stem}.rejects.csv"
@@ -569,6 +573,8 @@ def demo(
             )
             # Identity resolution, as the nightly job would: the apps' duplicates merged or queued.
             resolved = _demo_dedupe(engine, settings, advance) if run_dedupe else None
+        # After the merges, so the history belongs to the profiles that survive them.
+        consent_loaded = load_demo_consent(engine, seed=seed)
         if not as_json and resolved:
             out.print(
                 f"[bold]dedupe[/]: merged {resolved['auto_merged']:,} duplicate profiles across the apps; "
@@ -581,6 +587,14 @@ def demo(
                 f"{events['rejected']:,} rejected (planted bad ids), {events['processed']:,} on timelines. "
                 "The demo's tracking plan is loaded; its planted violations are on the Tracking plan page."
             )
+            email_states = consent_loaded["states"].get("all", {})
+            out.print(
+                f"[bold]consent[/]: {consent_loaded.get('history_changes', 0):,} changes over the year to "
+                f"{consent_loaded.get('history_to', '')} (sign-ups, unsubscribes, opt-downs, pauses); "
+                f"email: {email_states.get('subscribed', 0):,} subscribed, "
+                f"{email_states.get('unsubscribed', 0):,} unsubscribed to all. Shop yeses without proof "
+                "left Korean customers at none. See Consent in the admin."
+            )
     quality = refresh_and_report(engine, settings)
     with transaction(engine, write=False) as conn:
         totals = stats(conn)
@@ -589,6 +603,7 @@ def demo(
             "imports": results,
             "events": events,
             "dedupe": resolved,
+            "consent": consent_loaded,
             "stats": totals,
             "quality_score": quality["score"],
         },

@@ -55,6 +55,7 @@ INVALID_PHONES = {
     "GB": ("123", "07911 12", "+44 0000"),
 }
 LEAD_STATUSES = ("new", "contacted", "qualified", "customer", "lost")
+NEWSLETTER_NOTICE = "newsletter-signup-2025-03"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ class DemoExport:
     # The truth about who is who: each row's identity in Patron ("user_id:C123", "ext:crm:K-1",
     # "email:a@b.com") -> the invented person it describes. Tests and bench/ score dedupe with it.
     people: dict[str, int] = field(default_factory=dict)
+    # What the export says about consent, as run_import's consent options (patron.consent.imports).
+    consent: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +415,11 @@ def _shop_export(rng: random.Random, entries: list[Entry], planted: Counter[str]
                   "missing phones and cities"),
         dict(planted),
         {f"user_id:C{number}": entry.person.index for entry, number in zip(entries, ids, strict=True)},
+        # The shop asks at checkout, so the last order dates the answer; it keeps no notice
+        # version, so a yes is no proof: Korean customers stay "none", US ones are subscribed,
+        # Canadian ones get implied consent for 2 years after that purchase.
+        {"consent_column": "Accepts Marketing", "at_column": "Last Order At",
+         "purchase_column": "Last Order At"},
     )  # fmt: skip
 
 
@@ -476,7 +484,7 @@ def _newsletter_export(rng: random.Random, entries: list[Entry], planted: Counte
         if entry.malformed:
             # The tool wrote a ';' inside a value without quoting it: one field too many.
             field = 3 if entry.malformed == "lists" else 1
-            row[field] = "weekly;offers" if entry.malformed == "lists" else f"{entry.last}; {entry.first}"
+            row[field] = "newsletter;offers" if entry.malformed == "lists" else f"{entry.last}; {entry.first}"
             buffer.write(";".join(row) + "\n")
         else:
             writer.writerow(row)
@@ -487,6 +495,8 @@ def _newsletter_export(rng: random.Random, entries: list[Entry], planted: Counte
                   planted, "missing languages"),
         dict(planted),
         {f"email:{entry.email.strip().lower()}": entry.person.index for entry in entries},
+        # A double opt-in tool: it dates each sign-up and showed one notice, so its lists are proof.
+        {"topics_column": "Lists", "at_column": "Subscribed At", "notice_version": NEWSLETTER_NOTICE},
     )  # fmt: skip
 
 

@@ -161,4 +161,5 @@ DOMAIN_TYPOS: dict[str, list[str]] = {
     "hotmail.com": ["hotmial.com", "hotmail.co"],
 }
 
-NEWSLETTER_LISTS: list[str] = ["weekly", "offers", "product-news", "events"]
+# Named as the newsletter tool writes them; each names one of the demo's topics (by key, loosely).
+NEWSLETTER_LISTS: list[str] = ["newsletter", "offers", "product-updates", "events"]
