@@ -138,3 +138,30 @@ def test_periods_are_checked() -> None:
     assert caught.value.field == "unit"
     with pytest.raises(Invalid):
         period_starts("week", 0, NOW)
+
+
+def test_expiries_end_only_lapsing_consent(db: Database) -> None:
+    ids = people(db, "gus", "hal", "ida")
+    with transaction(db.engine) as conn:
+        create_topic(conn, {"key": "tips", "name": "Tips"})
+        # Gus is subscribed for good; his second sign-up lapses unconfirmed and leaves him subscribed.
+        record(conn, ids["gus"], [
+            grant("tips", at(9, 1)),
+            Change(channel="email", action="request", topic="tips", method="form", occurred_at=at(10, 3),
+                   expires_at=at(10, 6)),
+            Change(channel="email", action="expire", topic="tips", method="system", occurred_at=at(10, 6)),
+        ])  # fmt: skip
+        # Hal's implied consent (CASL) lapses in October: a subscriber less, not an unsubscribe.
+        record(conn, ids["hal"], [
+            grant("tips", at(9, 2), legal_basis="implied", expires_at=at(10, 15)),
+            Change(channel="email", action="expire", topic="tips", method="system", occurred_at=at(10, 15)),
+        ])  # fmt: skip
+        # Ida's request lapses: she never was a subscriber.
+        record(conn, ids["ida"], [
+            Change(channel="email", action="request", topic="tips", method="form", occurred_at=at(10, 1),
+                   expires_at=at(10, 4)),
+            Change(channel="email", action="expire", topic="tips", method="system", occurred_at=at(10, 4)),
+        ])  # fmt: skip
+        tips = topic_rates(conn, unit="month", periods=3, now=NOW)["tips"]
+        assert summary(conn)["tips"]["subscribed"] == 1
+    assert [(p.subscribers, p.opt_ins, p.unsubscribes) for p in tips] == [(2, 0, 0), (1, 0, 0), (1, 0, 0)]

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, distinct
 
 from patron.consent.model import (
     CONFIRM,
+    CONSENT_ACTIONS,
     EXPIRE,
     FREQUENCY,
     FREQUENCY_RANK,
@@ -25,6 +26,7 @@ from patron.consent.model import (
     GRANT,
     NONE,
     PENDING,
+    REQUEST,
     STATES,
     SUBSCRIBED,
     UNSUBSCRIBED,
@@ -37,10 +39,8 @@ from patron.storage.types import utcnow
 
 UNITS = ("week", "month")
 MAX_PERIODS = 120
-# Actions that leave a (channel, topic) subscribed. A request is left out of the replay: it only
-# parks a state as pending, and a pending person is not a subscriber either way.
+# Actions that leave a (channel, topic) subscribed.
 ON = (GRANT, CONFIRM)
-STEPS = (GRANT, CONFIRM, WITHDRAW, EXPIRE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +214,15 @@ def channel_summary(conn: Connection, *, channel: str = "email") -> dict[str, in
 
 
 def _steps(channel: str) -> Subquery:
-    """Ledger rows that move a subscription, each with the action before it on the same topic."""
+    """Ledger rows that can move a subscription, each with the action before it on the same topic.
+
+    Requests are left out: a pending person is no subscriber, and a request by a subscriber
+    leaves them subscribed. An expiry counts only when it lapses an expiring grant (implied
+    consent); one that lapses a request returns the person to where they were before it.
+    """
     key = (consent_ledger.c.profile_id, consent_ledger.c.channel, consent_ledger.c.topic)
     order = (consent_ledger.c.occurred_at, consent_ledger.c.id)
-    return (
+    every = (
         select(
             consent_ledger.c.id,
             consent_ledger.c.profile_id,
@@ -225,9 +230,31 @@ def _steps(channel: str) -> Subquery:
             consent_ledger.c.topic,
             consent_ledger.c.action,
             consent_ledger.c.occurred_at,
-            func.lag(consent_ledger.c.action).over(partition_by=key, order_by=order).label("prev"),
+            func.lag(consent_ledger.c.action).over(partition_by=key, order_by=order).label("before"),
+            func.lag(consent_ledger.c.expires_at).over(partition_by=key, order_by=order).label("lapsing"),
         )
-        .where(consent_ledger.c.channel == channel, consent_ledger.c.action.in_(STEPS))
+        .where(consent_ledger.c.channel == channel, consent_ledger.c.action.in_(CONSENT_ACTIONS))
+        .subquery("every_step")
+    )
+    kept = and_(
+        every.c.action != REQUEST,
+        or_(every.c.action != EXPIRE, and_(every.c.before == GRANT, every.c.lapsing.is_not(None))),
+    )
+    key = (every.c.profile_id, every.c.channel, every.c.topic)
+    order = (every.c.occurred_at, every.c.id)
+    return (
+        select(
+            every.c.id,
+            every.c.profile_id,
+            every.c.channel,
+            every.c.topic,
+            every.c.action,
+            every.c.occurred_at,
+            func.lag(every.c.action)
+            .over(partition_by=key, order_by=(every.c.occurred_at, every.c.id))
+            .label("prev"),
+        )
+        .where(kept)
         .subquery("steps")
     )
 

@@ -112,6 +112,7 @@ SERIES_STYLES = (
 )
 LINES_HEIGHT = 230
 LINES_LEGEND = 22
+LINES_LEFT = 52
 
 
 def lines_chart(
@@ -126,14 +127,14 @@ def lines_chart(
     added to point i's tooltip of series s (e.g. the counts behind a rate)."""
     if not labels:
         return f'<p class="muted">No data for {escape(title.lower())} yet.</p>'
-    plot_width = CHART_WIDTH - LINE_LEFT - 20
+    plot_width = CHART_WIDTH - LINES_LEFT - 36
     plot_height = LINES_HEIGHT - LINE_BOTTOM - 12 - LINES_LEGEND
     peak = max((v for _, values in series for v in values if v is not None), default=0.0)
     top = _round_top(peak)
     step = plot_width / max(1, len(labels) - 1)
 
     def x(index: int) -> float:
-        return LINE_LEFT + (index * step if len(labels) > 1 else plot_width / 2)
+        return LINES_LEFT + (index * step if len(labels) > 1 else plot_width / 2)
 
     def y(value: float) -> float:
         return LINES_LEGEND + 12 + plot_height * (1 - max(0.0, min(value, top)) / top)
@@ -142,13 +143,14 @@ def lines_chart(
     for fraction in (0, 0.25, 0.5, 0.75, 1):
         level = top * fraction
         parts.append(
-            f'<line x1="{LINE_LEFT}" x2="{LINE_LEFT + plot_width}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
-            f'class="chart-grid"/><text x="{LINE_LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end" '
+            f'<line x1="{LINES_LEFT}" x2="{LINES_LEFT + plot_width}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
+            f'class="chart-grid"/><text x="{LINES_LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end" '
             f'class="chart-label">{level:g}{escape(unit)}</text>'
         )
-    every = max(1, len(labels) // 8)
+    # Every n-th label, so that labels about 60px wide never overlap.
+    every = max(1, -(-len(labels) * 60 // round(plot_width)))
     for index, label in enumerate(labels):
-        if index % every == 0 or index == len(labels) - 1:
+        if (len(labels) - 1 - index) % every == 0:  # counted from the end: the latest is always named
             parts.append(
                 f'<text x="{x(index):.1f}" y="{LINES_HEIGHT - 8}" text-anchor="middle" '
                 f'class="chart-label">{escape(label)}</text>'
@@ -156,7 +158,7 @@ def lines_chart(
     for number, (name, values) in enumerate(series):
         colour, dash, marker = SERIES_STYLES[number % len(SERIES_STYLES)]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        lx = LINE_LEFT + number * 150
+        lx = LINES_LEFT + number * 150
         parts.append(
             f'<line x1="{lx}" x2="{lx + 28}" y1="10" y2="10" stroke="{colour}" stroke-width="2"{dashed}/>'
             f"{_marker(marker, lx + 14, 10, colour)}"
