@@ -155,6 +155,27 @@ def test_a_sign_up_never_rewrites_a_known_persons_country(
     assert api_get(app_client, db, f"/api/v1/profiles/{person}")["traits"]["country"] == "KR"
 
 
+def test_undoing_an_unsubscribe_from_all_waits_for_an_email_confirmation_even_in_the_us(
+    app_client: TestClient, db: Database, form: dict
+) -> None:
+    person = app_client.post(
+        "/api/v1/profiles",
+        json={"traits": {"email": "lee@example.com", "country": "US"}, "source": "crm"},
+        headers=admin(db),
+    ).json()["id"]
+    withdrawn = app_client.post(
+        f"/api/v1/profiles/{person}/consent", json={"action": "withdraw"}, headers=admin(db)
+    )
+    assert withdrawn.status_code in (200, 201), withdrawn.text
+
+    response = sign_up(app_client, email="lee@example.com", topics=["news"])
+
+    assert "Check your inbox" in response.text, "someone else may have typed the address"
+    state = api_get(app_client, db, f"/api/v1/profiles/{person}/consent")["channels"]["email"]
+    assert state["global"] == "pending" and state["topics"]["news"] == "pending"
+    assert len(confirmation_jobs(db)) == 2
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [

@@ -12,7 +12,7 @@ import gettext
 import ipaddress
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from patron import profiles
 from patron.config import Settings
-from patron.consent import GLOBAL, PENDING, Change, change_consent
+from patron.consent import GLOBAL, PENDING, UNSUBSCRIBED, Change, change_consent, states_of
 from patron.consent import forms as consent_forms
 from patron.consent.topics import get_topic
 from patron.errors import ConcurrentWrite, Invalid, NotFound, PatronError
@@ -282,24 +282,39 @@ def _sign_up(
         return _form_page(request, conn, form, variant_key, lang, entry=entry, errors=errors, status_code=422)
     chosen = consent_forms.topic_choices(form, entry.topics) or [GLOBAL]
     profile_id = _subscriber(conn, settings, rules, form, entry, address, lang)
-    changes = [
-        Change(
-            channel=form.channel,
-            action="grant",
-            topic=topic,
-            legal_basis="consent",
-            method="form",
-            notice_text=form.notice_text,
-            notice_version=form.notice_version,
-            source=f"form:{form.key}",
-            ip=_client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            actor="subscriber",
-            detail={"form": form.key, "variant": variant_key},
+    proof = Change(
+        channel=form.channel,
+        action="grant",
+        legal_basis="consent",
+        method="form",
+        notice_text=form.notice_text,
+        notice_version=form.notice_version,
+        source=f"form:{form.key}",
+        ip=_client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        actor="subscriber",
+        detail={"form": form.key, "variant": variant_key},
+    )
+    stored = states_of(conn, [profile_id]).get(profile_id, {})
+    withdrawn = {
+        topic
+        for (channel, topic), row in stored.items()
+        if channel == form.channel and row.state == UNSUBSCRIBED
+    }
+    # A sign-up lifts an "unsubscribe from all" (as ticking a topic in the preference centre
+    # does), but anyone can type any address: undoing a withdrawal waits for the person to
+    # confirm by email, whatever their region.
+    topics = ([GLOBAL] if GLOBAL in withdrawn and chosen != [GLOBAL] else []) + chosen
+    outcomes = [
+        change_consent(
+            conn,
+            settings,
+            profile_id,
+            replace(proof, topic=topic),
+            double_opt_in=True if GLOBAL in withdrawn or topic in withdrawn else None,
         )
-        for topic in chosen
+        for topic in topics
     ]
-    outcomes = [change_consent(conn, settings, profile_id, change) for change in changes]
     consent_forms.count(conn, form.key, variant_key, submissions=1)
     pending = any(o.state == PENDING for o in outcomes)
     which = "pending" if pending else "done"
