@@ -14,7 +14,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, distinct, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from patron.consent.model import (
     CONFIRM,
@@ -34,7 +49,7 @@ from patron.consent.model import (
 )
 from patron.consent.topics import list_topics
 from patron.errors import Invalid
-from patron.storage.schema import consent_ledger, consent_states, profiles
+from patron.storage.schema import consent_ledger, consent_states, profiles, topics
 from patron.storage.types import utcnow
 
 UNITS = ("week", "month")
@@ -124,37 +139,30 @@ def topic_rates(
     since = datetime.combine(starts[0], datetime.min.time(), tzinfo=UTC)
     steps = _steps(channel)
     changes = _changes(steps)
-    spans = _subscriptions(changes)
     keys = [t.key for t in list_topics(conn) if channel in t.channels]
 
-    baseline: dict[str, int] = defaultdict(int)
-    query = (
-        select(changes.c.topic, func.sum(2 * changes.c.is_on - 1))
-        .where(changes.c.topic != GLOBAL, changes.c.occurred_at < since)
-        .group_by(changes.c.topic)
-    )
-    for topic, net in conn.execute(query):
-        baseline[topic] = int(net or 0)
-
     moves: dict[tuple[str, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    baseline: dict[str, int] = defaultdict(int)
 
     def add(rows: Any, *names: str) -> None:
         for topic, day, *counts in rows:
             for name, count in zip(names, counts, strict=True):
                 moves[(topic, period_of(_as_date(day), unit))][name] += int(count or 0)
 
-    day = _day(conn, changes.c.occurred_at)
-    add(
-        conn.execute(
-            select(changes.c.topic, day, func.sum(changes.c.is_on), func.sum(1 - changes.c.is_on))
-            .where(changes.c.topic != GLOBAL, changes.c.occurred_at >= since)
-            .group_by(changes.c.topic, day)
-        ),
-        "ons",
-        "offs",
+    # Subscriptions made and ended per day in the window; before it, only the net count matters.
+    day = case((changes.c.occurred_at < since, ""), else_=_day(conn, changes.c.occurred_at))
+    flips = (
+        select(changes.c.topic, day, func.sum(changes.c.is_on), func.sum(1 - changes.c.is_on))
+        .where(changes.c.topic != GLOBAL)
+        .group_by(changes.c.topic, day)
     )
-    add(conn.execute(_unsubscribes(conn, steps, spans, since)), "unsubscribes")
-    add(conn.execute(_opt_downs(conn, spans, channel, since)), "opt_downs")
+    for topic, when, ons, offs in conn.execute(flips):
+        if when:
+            add([(topic, when, ons, offs)], "ons", "offs")
+        else:
+            baseline[topic] = int(ons or 0) - int(offs or 0)
+    add(conn.execute(_unsubscribes(conn, steps, changes, since)), "unsubscribes")
+    add(conn.execute(_opt_downs(conn, changes, channel, since)), "opt_downs")
 
     result: dict[str, list[PeriodRates]] = {}
     for key in keys:
@@ -273,30 +281,45 @@ def _changes(steps: Subquery) -> Subquery:
     )
 
 
-def _subscriptions(changes: Subquery) -> Subquery:
-    """Each stretch of time a person was subscribed to a topic: [began, ended) (ended null: still)."""
-    key = (changes.c.profile_id, changes.c.channel, changes.c.topic)
-    spans = select(
-        changes.c.profile_id,
-        changes.c.topic,
-        changes.c.is_on,
-        changes.c.occurred_at.label("began"),
-        func.lead(changes.c.occurred_at)
-        .over(partition_by=key, order_by=(changes.c.occurred_at, changes.c.id))
-        .label("ended"),
-    ).subquery("spans")
+def _subscribed_at(changes: Subquery, moments: Select[Any]) -> Subquery:
+    """(profile_id, topic, occurred_at) for each moment (rows of id, profile_id, occurred_at) and
+    each topic the person was subscribed to at that moment.
+
+    No join on time ranges (a nested loop over every pair): each moment is laid into each topic's
+    timeline of changes, and a running count of changes tells the state, since changes alternate
+    and the first one always subscribes.
+    """
+    marks = moments.subquery("moments")
+    keys = select(topics.c.key.label("topic")).subquery("topic_keys")
+    timeline = union_all(
+        select(
+            changes.c.id,
+            changes.c.profile_id,
+            changes.c.topic,
+            changes.c.occurred_at,
+            literal(1, Integer).label("is_change"),
+        ).where(changes.c.topic != GLOBAL),
+        select(
+            marks.c.id, marks.c.profile_id, keys.c.topic, marks.c.occurred_at, literal(0, Integer)
+        ).select_from(marks.join(keys, true())),
+    ).subquery("timeline")
+    counted = select(
+        timeline,
+        func.sum(timeline.c.is_change)
+        .over(
+            partition_by=(timeline.c.profile_id, timeline.c.topic),
+            order_by=(timeline.c.occurred_at, timeline.c.id),
+        )
+        .label("changes_so_far"),
+    ).subquery("counted")
     return (
-        select(spans.c.profile_id, spans.c.topic, spans.c.began, spans.c.ended)
-        .where(spans.c.is_on == 1, spans.c.topic != GLOBAL)
-        .subquery("subscriptions")
+        select(counted.c.profile_id, counted.c.topic, counted.c.occurred_at)
+        .where(counted.c.is_change == 0, counted.c.changes_so_far % 2 == 1)
+        .subquery("subscribed_then")
     )
 
 
-def _during(spans: Subquery, moment: ColumnElement[Any]) -> ColumnElement[bool]:
-    return and_(spans.c.began <= moment, or_(spans.c.ended.is_(None), spans.c.ended > moment))
-
-
-def _unsubscribes(conn: Connection, steps: Subquery, spans: Subquery, since: datetime) -> Any:
+def _unsubscribes(conn: Connection, steps: Subquery, changes: Subquery, since: datetime) -> Any:
     """(topic, day, people): withdrawals from a topic by anyone not already unsubscribed, and
     channel-wide withdrawals counted once for each topic the person was subscribed to then."""
     fresh = and_(
@@ -304,47 +327,36 @@ def _unsubscribes(conn: Connection, steps: Subquery, spans: Subquery, since: dat
         or_(steps.c.prev.is_(None), steps.c.prev != WITHDRAW),
         steps.c.occurred_at >= since,
     )
-    day = _day(conn, steps.c.occurred_at)
-    from_topic = select(steps.c.profile_id, steps.c.topic, day.label("day")).where(
+    from_topic = select(steps.c.profile_id, steps.c.topic, steps.c.occurred_at).where(
         fresh, steps.c.topic != GLOBAL
     )
-    from_all = (
-        select(steps.c.profile_id, spans.c.topic, day.label("day"))
-        .join(spans, and_(spans.c.profile_id == steps.c.profile_id, _during(spans, steps.c.occurred_at)))
-        .where(fresh, steps.c.topic == GLOBAL)
+    leaving_all = select(steps.c.id, steps.c.profile_id, steps.c.occurred_at).where(
+        fresh, steps.c.topic == GLOBAL
     )
-    both = union_all(from_topic, from_all).subquery("unsubscribes")
+    through_all = _subscribed_at(changes, leaving_all)
+    both = union_all(from_topic, select(through_all)).subquery("unsubscribes")
     # One person leaving a topic twice in a day (its own withdrawal and "unsubscribe from all")
     # is one unsubscribe.
-    return select(both.c.topic, both.c.day, func.count(distinct(both.c.profile_id))).group_by(
-        both.c.topic, both.c.day
-    )
+    day = _day(conn, both.c.occurred_at)
+    return select(both.c.topic, day, func.count(distinct(both.c.profile_id))).group_by(both.c.topic, day)
 
 
-def _opt_downs(conn: Connection, spans: Subquery, channel: str, since: datetime) -> Any:
+def _opt_downs(conn: Connection, changes: Subquery, channel: str, since: datetime) -> Any:
     """(topic, day, people): frequency changes to a less frequent choice, per topic the person
     was subscribed to at that moment."""
-    rank = {name: rank for name, rank in FREQUENCY_RANK.items()}
+    rank = dict(FREQUENCY_RANK)
     chosen = case(rank, value=consent_ledger.c.detail["frequency"].as_string(), else_=None)
     was = case(rank, value=consent_ledger.c.detail["was"].as_string(), else_=None)
-    day = _day(conn, consent_ledger.c.occurred_at)
-    return (
-        select(spans.c.topic, day, func.count(distinct(consent_ledger.c.profile_id)))
-        .select_from(consent_ledger)
-        .join(
-            spans,
-            and_(
-                spans.c.profile_id == consent_ledger.c.profile_id,
-                _during(spans, consent_ledger.c.occurred_at),
-            ),
-        )
-        .where(
-            consent_ledger.c.action == FREQUENCY,
-            consent_ledger.c.channel == channel,
-            consent_ledger.c.occurred_at >= since,
-            chosen > was,
-        )
-        .group_by(spans.c.topic, day)
+    lowered = select(consent_ledger.c.id, consent_ledger.c.profile_id, consent_ledger.c.occurred_at).where(
+        consent_ledger.c.action == FREQUENCY,
+        consent_ledger.c.channel == channel,
+        consent_ledger.c.occurred_at >= since,
+        chosen > was,
+    )
+    subscribed = _subscribed_at(changes, lowered)
+    day = _day(conn, subscribed.c.occurred_at)
+    return select(subscribed.c.topic, day, func.count(distinct(subscribed.c.profile_id))).group_by(
+        subscribed.c.topic, day
     )
 
 
