@@ -157,7 +157,7 @@ def _delete_owned_rows(conn: Connection, profile_id: str) -> dict[str, int]:
             if any(fk.column is profiles.c.id for fk in column.foreign_keys)
         ]
         if columns:
-            removed[table.name] = _delete_where(conn, table, or_(*(c == profile_id for c in columns)))
+            removed[str(table.name)] = _delete_where(conn, table, or_(*(c == profile_id for c in columns)))
     removed["profiles"] = _delete_where(conn, profiles, profiles.c.id == profile_id)
     return removed
 

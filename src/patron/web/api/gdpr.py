@@ -19,9 +19,12 @@ def export_profile(profile_id: str, conn: ReadDB) -> dict[str, Any]:
 
 
 @router.post("/profiles/{profile_id}/gdpr/erase")
-def erase_profile(profile_id: str, conn: WriteDB, engine: EngineDep, tasks: BackgroundTasks) -> dict[str, Any]:
+def erase_profile(
+    profile_id: str, conn: WriteDB, engine: EngineDep, tasks: BackgroundTasks
+) -> dict[str, Any]:
     """Erase the person, keeping only suppression hashes and an erasure record."""
-    record = gdpr.erase_profile(conn, gdpr.find_subject(conn, profile_id=profile_id), actor="api", method="api")
+    subject = gdpr.find_subject(conn, profile_id=profile_id)
+    record = gdpr.erase_profile(conn, subject, actor="api", method="api")
     # Runs after the response, so after WriteDB has committed (it closes before the response is
     # sent): the file scrub must see the deletions.
     tasks.add_task(gdpr.scrub, engine)
