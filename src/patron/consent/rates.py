@@ -2,14 +2,18 @@
 
 Everything is read from the ledger with window functions, so the figures are the ledger's and
 need no counters kept in step. A topic's "subscribers" are the people whose topic-level state
-is subscribed (consent_states' meaning); rates are events in a period per 100 subscribers at
-the period's start.
+is subscribed (consent_states' meaning; the ledger replayed agrees with it); rates are events in
+a period per 100 subscribers at the period's start.
+
+What the figures leave out, on purpose: people who never answered an opt-out topic are mailed
+but are not "subscribers"; a channel-wide unsubscribe counts as an unsubscribe from each topic
+the person had, yet leaves their topic states (and so the subscriber count) as they were, as
+consent_states does.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -373,8 +377,3 @@ def _as_date(value: str | date | datetime) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def rate_series(series: Sequence[PeriodRates], name: str) -> list[float | None]:
-    """One rate ("opt_in_rate", "opt_down_rate", "unsubscribe_rate") along a series."""
-    return [getattr(period, name) for period in series]
