@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from patron import consent, gdpr
 from patron.files import store_file
-from patron.storage.engine import transaction
+from patron.storage.engine import make_engine, transaction
 from patron.storage.schema import erasures, files, metadata, suppressions
 from patron.worker import Worker
 from tests.conftest import Database, run_patron
@@ -147,13 +147,13 @@ def leftovers(db: Database, needles: list[str]) -> list[str]:
     return found
 
 
-def file_leftovers(db: Database, needles: list[str]) -> list[str]:
+def file_leftovers(url: str, needles: list[str]) -> list[str]:
     """Needles in the SQLite database file and its WAL.
 
     Read by another process: closing a file descriptor of the database drops every POSIX lock
     this process's SQLite connections hold on it, and the next `patron` command would then take
     itself for the last user and delete the WAL from under them."""
-    path = Path(db.url.removeprefix("sqlite:///"))
+    path = Path(url.removeprefix("sqlite:///"))
     found = []
     for part in (path, Path(f"{path}-wal")):
         if part.exists():
@@ -218,7 +218,7 @@ def _assert_erased(api: TestClient, db: Database, person: Person, record: dict[s
     assert removed["consent_ledger"] >= 1 and removed["account_members"] == 1
     assert leftovers(db, person.needles()) == []
     if db.name == "sqlite":
-        assert file_leftovers(db, person.needles()) == []
+        assert file_leftovers(db.url, person.needles()) == []
     with transaction(db.engine, write=False) as conn:
         kept = conn.execute(select(erasures).where(erasures.c.id == record["erasure_id"])).mappings().one()
         reasons = set(conn.execute(select(suppressions.c.channel, suppressions.c.reason)).all())
@@ -285,3 +285,23 @@ def test_find_subject_follows_merges_and_normalises_email(db: Database, api: Tes
     with transaction(db.engine, write=False) as conn:
         assert gdpr.find_subject(conn, email=f"  {person.email.upper()} ") == person.id
         assert gdpr.find_subject(conn, profile_id=person.visitor_id) == person.id
+
+
+def test_scrub_rebuilds_the_sqlite_file_when_secure_delete_is_off(workdir: Path) -> None:
+    url = f"sqlite:///{workdir / 'scrub.db'}"
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _insecure(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA secure_delete=OFF")
+
+    secret = f"Vexmorian-{_letters(10)}"
+    with transaction(engine) as conn:
+        conn.execute(text("CREATE TABLE notes (body TEXT)"))
+        conn.execute(text("INSERT INTO notes VALUES (:body)"), [{"body": f"{secret} {n}"} for n in range(50)])
+    with transaction(engine) as conn:
+        conn.execute(text("DELETE FROM notes"))
+    assert file_leftovers(url, [secret.lower()])  # deleted, yet still in the file or the WAL
+    assert gdpr.scrub(engine) == {"vacuumed": True, "checkpointed": True}
+    assert file_leftovers(url, [secret.lower()]) == []
+    engine.dispose()
