@@ -15,7 +15,7 @@ from patron import consent, profiles
 from patron.accounts import Session
 from patron.consent import rates, suppression
 from patron.consent.model import CHANNELS, GLOBAL, MODELS, STATES, TOPIC_POLICIES
-from patron.consent.regions import BUILT_IN
+from patron.consent.regions import BUILT_IN, overrides
 from patron.errors import Invalid, PatronError
 from patron.storage.engine import transaction
 from patron.web.admin.auth import AdminSession, CsrfSession
@@ -45,7 +45,6 @@ def _actor(session: Session) -> str:
 
 
 def _attempt(
-    request: Request,
     engine: Engine,
     act: Callable[[Connection], str],
     again: Callable[[Connection, str, int], Response],
@@ -102,7 +101,7 @@ def _overview(
     ]
     reasons = suppression.counts_by_reason(conn)
     table = consent.policies(conn)
-    overridden = set(consent.regions.overrides(conn))
+    overridden = set(overrides(conn))
     context = {
         "active": "consent",
         "summary": rates.summary(conn),
@@ -141,7 +140,6 @@ def set_region(
         return "/admin/consent?done=" + ("restored" if model == RESTORE else "region") + "#regions"
 
     return _attempt(
-        request,
         engine,
         act,
         lambda conn, error, status: _overview(request, conn, error=error, status_code=status),
@@ -218,7 +216,6 @@ def create_topic(
         return f"/admin/consent/topics/{topic.key}?done=topic"
 
     return _attempt(
-        request,
         engine,
         act,
         lambda conn, error, status: _topics_page(request, conn, error=error, status_code=status, form=data),
@@ -291,7 +288,6 @@ def update_topic(
         return f"/admin/consent/topics/{key}?done=topic"
 
     return _attempt(
-        request,
         engine,
         act,
         lambda conn, error, status: _topic_page(request, conn, key, error=error, status_code=status),
@@ -379,7 +375,6 @@ def add_suppression(
         return "/admin/consent/suppressions?done=suppressed"
 
     return _attempt(
-        request,
         engine,
         act,
         lambda conn, error, status: _suppressions_page(request, conn, error=error, status_code=status),
@@ -401,7 +396,6 @@ def remove_suppression(
         return "/admin/consent/suppressions?done=lifted"
 
     return _attempt(
-        request,
         engine,
         act,
         lambda conn, error, status: _suppressions_page(request, conn, error=error, status_code=status),
