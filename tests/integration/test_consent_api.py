@@ -121,12 +121,13 @@ def test_double_opt_in_for_an_express_consent_region_over_real_smtp(
     assert "뉴스레터" in body
     link = re.search(r"https?://\S+/confirm/\S+", body).group(0)
 
-    confirmed = api.get(urlsplit(link).path, headers={"User-Agent": "MailClient/1.0"})
+    with TestClient(create_app(db.settings, engine=db.engine), client=("198.51.100.7", 50000)) as visitor:
+        confirmed = visitor.get(urlsplit(link).path, headers={"User-Agent": "MailClient/1.0"})
     assert confirmed.status_code == 200, confirmed.text
     assert state(api, pid)["channels"]["email"]["topics"]["newsletter"] == "subscribed"
     ledger = api.get(f"/api/v1/profiles/{pid}/consent/ledger").json()["data"]
     assert [row["action"] for row in ledger] == ["confirm", "request"]
-    assert ledger[0]["ip"] and ledger[0]["user_agent"] == "MailClient/1.0"
+    assert ledger[0]["ip"] == "198.51.100.7" and ledger[0]["user_agent"] == "MailClient/1.0"
     assert ledger[0]["detail"]["request_id"] == ledger[1]["id"]
     assert api.get(urlsplit(link).path).status_code == 200  # a second click is harmless
 
@@ -140,7 +141,7 @@ def test_unconfirmed_requests_lapse_and_their_link_stops_working(db: Database, a
 
         request_id = ledger_of(conn, pid)[0].id
         link = re.search(
-            r"/confirm/\S+", confirmation_message(conn, db.settings, request_id).get_content()
+            r"/confirm/\S+", confirmation_message(conn, db.settings, [request_id]).get_content()
         ).group(0)
         assert expire_lapsed(conn, now=datetime.now(UTC) + timedelta(days=4)) == 1
     assert state(api, pid)["channels"]["email"]["topics"]["newsletter"] == "none"

@@ -13,8 +13,11 @@ from httpx2 import Response
 from patron.consent import CONFIRMATION_JOB
 from patron.jobs import list_jobs
 from patron.storage.engine import transaction
+from patron.worker import HANDLERS
+from patron.worker.loop import Worker
 from tests.conftest import Database
 from tests.integration.calls import admin, api_get
+from tests.integration.conftest import Mailbox
 from tests.integration.test_admin import csrf_of, log_in
 
 NOTICE = "We send our newsletter about once a month. Unsubscribe at any time."
@@ -108,8 +111,8 @@ def test_a_korean_visitor_is_pending_until_they_confirm_by_email(
     person = profile_id_of(app_client, db, "jiwoo@example.kr")
     topics = email_topics(app_client, db, person)
     assert topics["news"] == "pending" and topics["offers"] == "pending"
-    queued = confirmation_jobs(db)
-    assert len(queued) == 2, "one confirmation per requested topic"
+    (queued,) = confirmation_jobs(db)  # one mail confirms both topics
+    assert len(queued.payload["ledger_ids"]) == 2
 
 
 def test_a_us_visitor_is_subscribed_at_once_with_the_forms_notice_in_the_ledger(
@@ -173,7 +176,8 @@ def test_undoing_an_unsubscribe_from_all_waits_for_an_email_confirmation_even_in
     assert "Check your inbox" in response.text, "someone else may have typed the address"
     state = api_get(app_client, db, f"/api/v1/profiles/{person}/consent")["channels"]["email"]
     assert state["global"] == "pending" and state["topics"]["news"] == "pending"
-    assert len(confirmation_jobs(db)) == 2
+    (queued,) = confirmation_jobs(db)
+    assert len(queued.payload["ledger_ids"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -333,3 +337,19 @@ def test_admin_creates_and_edits_a_form_with_its_csrf_token(
     assert bad.status_code == 422 and "variants[0].weight" in bad.text
     assert 'value="-1"' in bad.text, "what the admin typed is kept"
     assert api_get(app_client, db, "/api/v1/forms/spring")["variants"][1]["key"] == "b", "nothing saved"
+
+
+def test_one_mail_confirms_every_topic_of_a_sign_up(
+    app_client: TestClient, db: Database, form: dict, mailbox: Mailbox
+) -> None:
+    sign_up(app_client, email="hana@example.kr", country="KR", topics=["news", "offers"])
+    settings = db.settings.model_copy(update={"smtp_url": mailbox.url})
+    worker = Worker(db.engine, settings, handlers={CONFIRMATION_JOB: HANDLERS[CONFIRMATION_JOB]})
+    while worker.run_once() is not None:
+        pass
+    (mail,) = mailbox.messages
+    link = re.search(r"/confirm/\S+", mail.get_content()).group(0)
+    assert app_client.get(link).status_code == 200
+    person = profile_id_of(app_client, db, "hana@example.kr")
+    topics = email_topics(app_client, db, person)
+    assert topics["news"] == "subscribed" and topics["offers"] == "subscribed"

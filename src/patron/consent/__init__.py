@@ -26,6 +26,7 @@ from patron.consent.subscribe import (
     confirmation_message,
     expire_lapsed,
     preferred_language,
+    queue_confirmation,
     survivor,
 )
 from patron.consent.suppression import hash_address, suppress_address
@@ -68,6 +69,7 @@ __all__ = [
     "list_topics",
     "policies",
     "preferred_language",
+    "queue_confirmation",
     "record",
     "record_many",
     "refresh_states",

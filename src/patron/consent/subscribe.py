@@ -3,6 +3,7 @@ withdraw, confirm a request, and let lapsed consents and requests expire."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -50,6 +51,8 @@ class Outcome:
     state: str
     ledger_id: int
     confirmation_sent: bool = False
+    # Every topic a confirmation covered (one mail can confirm several sign-ups).
+    topics: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The API form."""
@@ -79,9 +82,12 @@ def change_consent(
     change: Change,
     *,
     double_opt_in: bool | None = None,
+    send_confirmation: bool = True,
 ) -> Outcome:
     """Record a grant or withdrawal. A grant that needs double opt-in (by region, or because
-    `double_opt_in` is true) is recorded as a request and a confirmation mail is queued."""
+    `double_opt_in` is true) is recorded as a request and a confirmation mail is queued
+    (unless `send_confirmation` is false: the caller then queues one mail for several requests
+    with `queue_confirmation`)."""
     if change.action not in (GRANT, WITHDRAW):
         raise Invalid("action must be grant or withdraw", field="action")
     if change.topic:
@@ -109,48 +115,58 @@ def change_consent(
         (ledger_id,) = record(conn, profile_id, [_with(change, action=REQUEST)])
         return Outcome(profile_id, change.channel, change.topic, SUBSCRIBED, ledger_id)
     (ledger_id,) = record(conn, profile_id, [change])
-    if confirm:
-        enqueue(conn, CONFIRMATION_JOB, {"ledger_id": ledger_id}, max_attempts=8)
+    if confirm and send_confirmation:
+        queue_confirmation(conn, [ledger_id])
     state = _state(conn, profile_id, change.channel, change.topic)
-    return Outcome(profile_id, change.channel, change.topic, state, ledger_id, confirm)
+    return Outcome(profile_id, change.channel, change.topic, state, ledger_id, confirm and send_confirmation)
+
+
+def queue_confirmation(conn: Connection, request_ids: Sequence[int]) -> int:
+    """Queue one double opt-in mail confirming all of `request_ids` (one person's requests)."""
+    return enqueue(conn, CONFIRMATION_JOB, {"ledger_ids": list(request_ids)}, max_attempts=8)
 
 
 def confirm_request(
     conn: Connection, settings: Settings, raw_token: str, *, ip: str | None, user_agent: str | None
 ) -> Outcome:
-    """Confirm a double opt-in from its link; idempotent for a request already confirmed."""
+    """Confirm the double opt-in requests of a link; idempotent for requests already confirmed."""
     token = tokens.read(conn, settings, raw_token, tokens.CONFIRM)
-    request = ledger_row(conn, token.request_id) if token.request_id is not None else None
-    if request is None or request.action != REQUEST:
+    requests = [ledger_row(conn, request_id) for request_id in token.request_ids]
+    if not requests or any(r is None or r.action != REQUEST for r in requests):
         raise LinkInvalid("this confirmation link does not match a subscription request")
-    profile_id = survivor(conn, request.profile_id)
-    row = conn.execute(
-        select(consent_states).where(
-            consent_states.c.profile_id == profile_id,
-            consent_states.c.channel == request.channel,
-            consent_states.c.topic == request.topic,
-        )
-    ).first()
-    if row is not None and row.state == SUBSCRIBED and row.ledger_id >= request.id:
-        return Outcome(profile_id, request.channel, request.topic, SUBSCRIBED, row.ledger_id)
-    if row is None or row.state != PENDING or row.ledger_id != request.id:
+    profile_id = survivor(conn, requests[0].profile_id)  # type: ignore[union-attr]
+    stored = states_of(conn, [profile_id]).get(profile_id, {})
+    confirmed: list[tuple[str, int]] = []
+    changes: list[Change] = []
+    for request in requests:
+        assert request is not None
+        row = stored.get((request.channel, request.topic))
+        if row is not None and row.state == SUBSCRIBED and row.ledger_id >= request.id:
+            confirmed.append((request.topic, row.ledger_id))  # confirmed before: a second click
+        elif row is not None and row.state == PENDING and row.ledger_id == request.id:
+            changes.append(
+                Change(
+                    channel=request.channel,
+                    action=CONFIRM,
+                    topic=request.topic,
+                    legal_basis=request.legal_basis,
+                    method=request.method,
+                    notice_text=request.notice_text,
+                    notice_version=request.notice_version,
+                    source=request.source,
+                    ip=ip,
+                    user_agent=user_agent,
+                    actor="subscriber",
+                    detail={"request_id": request.id},
+                )
+            )
+    for change, ledger_id in zip(changes, record(conn, profile_id, changes), strict=True):
+        confirmed.append((change.topic, ledger_id))
+    if not confirmed:
         raise LinkExpired("this confirmation has lapsed or was replaced; please sign up again")
-    change = Change(
-        channel=request.channel,
-        action=CONFIRM,
-        topic=request.topic,
-        legal_basis=request.legal_basis,
-        method=request.method,
-        notice_text=request.notice_text,
-        notice_version=request.notice_version,
-        source=request.source,
-        ip=ip,
-        user_agent=user_agent,
-        actor="subscriber",
-        detail={"request_id": request.id},
-    )
-    (ledger_id,) = record(conn, profile_id, [change])
-    return Outcome(profile_id, request.channel, request.topic, SUBSCRIBED, ledger_id)
+    topics = tuple(topic for topic, _ in confirmed)
+    channel = requests[0].channel  # type: ignore[union-attr]
+    return Outcome(profile_id, channel, topics[0], SUBSCRIBED, confirmed[0][1], topics=topics)
 
 
 def expire_lapsed(conn: Connection, *, now: datetime | None = None) -> int:
@@ -188,26 +204,29 @@ def expire_lapsed(conn: Connection, *, now: datetime | None = None) -> int:
     return len(rows)
 
 
-def confirmation_message(conn: Connection, settings: Settings, ledger_id: int) -> EmailMessage | None:
-    """The double opt-in mail for a request, or None when it no longer waits for confirmation."""
-    request = ledger_row(conn, ledger_id)
-    if request is None:
+def confirmation_message(
+    conn: Connection, settings: Settings, request_ids: Sequence[int]
+) -> EmailMessage | None:
+    """The double opt-in mail for one person's requests, or None when none of them still waits."""
+    requests = [r for r in (ledger_row(conn, i) for i in request_ids) if r is not None]
+    if not requests:
         return None
-    profile_id = survivor(conn, request.profile_id)
-    if _state(conn, profile_id, request.channel, request.topic) != PENDING:
+    profile_id = survivor(conn, requests[0].profile_id)
+    waiting = [r for r in requests if _state(conn, profile_id, r.channel, r.topic) == PENDING]
+    if not waiting:
         return None
     profile = get_profile(conn, profile_id)
     address = profile.traits.get("email")
     if not address:
         return None
     language = preferred_language(conn, profile_id, profile.traits)
-    topic_name = get_topic(conn, request.topic).name_in(language) if request.topic else None
+    names = [get_topic(conn, r.topic).name_in(language) for r in waiting if r.topic]
     link = tokens.make_url(
         conn,
         settings,
-        tokens.LinkToken(tokens.CONFIRM, profile_id, request.channel, request.topic, request.id),
+        tokens.LinkToken(tokens.CONFIRM, profile_id, waiting[0].channel, "", tuple(r.id for r in waiting)),
     )
-    subject, body = _confirmation_text(language, topic_name, link, settings.postal_address)
+    subject, body = _confirmation_text(language, ", ".join(names) or None, link, settings.postal_address)
     message = EmailMessage()
     message["From"] = settings.from_email
     message["To"] = address

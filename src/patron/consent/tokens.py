@@ -29,16 +29,16 @@ class LinkToken:
     profile_id: str
     channel: str = "email"
     topic: str = ""
-    # For confirmations: the ledger row of the request being confirmed.
-    request_id: int | None = None
+    # For confirmations: the ledger rows of the requests one mail confirms.
+    request_ids: tuple[int, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         """The compact signed form."""
         data: dict[str, Any] = {"k": self.kind, "p": self.profile_id, "c": self.channel}
         if self.topic:
             data["t"] = self.topic
-        if self.request_id is not None:
-            data["r"] = self.request_id
+        if self.request_ids:
+            data["r"] = list(self.request_ids)
         return data
 
 
@@ -61,7 +61,10 @@ def verify(secret: str, raw: str, *, kind: str, max_age_s: int) -> LinkToken:
         raise LinkInvalid("this link is not valid: it may have been changed or cut short") from None
     if not isinstance(data, dict) or data.get("k") != kind or not isinstance(data.get("p"), str):
         raise LinkInvalid("this link is not valid here")
-    return LinkToken(kind, data["p"], str(data.get("c", "email")), str(data.get("t", "")), data.get("r"))
+    requests = data.get("r") or []
+    if not isinstance(requests, list) or not all(isinstance(r, int) for r in requests):
+        raise LinkInvalid("this link is not valid here")
+    return LinkToken(kind, data["p"], str(data.get("c", "email")), str(data.get("t", "")), tuple(requests))
 
 
 def max_age(settings: Settings, kind: str) -> int:

@@ -143,7 +143,8 @@ def dedupe(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Mail a double opt-in link; nothing when the request was confirmed, withdrawn or lapsed."""
     with transaction(ctx.engine, write=False) as conn:
-        message = consent.confirmation_message(conn, ctx.settings, int(payload["ledger_id"]))
+        requests = payload.get("ledger_ids") or [payload["ledger_id"]]
+        message = consent.confirmation_message(conn, ctx.settings, [int(r) for r in requests])
     if message is None:
         return {"sent": False, "reason": "no longer waiting for confirmation"}
     smtp.send(ctx.settings.smtp_url, message)

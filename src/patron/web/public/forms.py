@@ -23,7 +23,15 @@ from sqlalchemy import Connection
 
 from patron import profiles
 from patron.config import Settings
-from patron.consent import GLOBAL, PENDING, UNSUBSCRIBED, Change, change_consent, states_of
+from patron.consent import (
+    GLOBAL,
+    PENDING,
+    UNSUBSCRIBED,
+    Change,
+    change_consent,
+    queue_confirmation,
+    states_of,
+)
 from patron.consent import forms as consent_forms
 from patron.consent.topics import get_topic
 from patron.errors import ConcurrentWrite, Invalid, NotFound, PatronError
@@ -312,9 +320,13 @@ def _sign_up(
             profile_id,
             replace(proof, topic=topic),
             double_opt_in=True if GLOBAL in withdrawn or topic in withdrawn else None,
+            send_confirmation=False,
         )
         for topic in topics
     ]
+    waiting = [o.ledger_id for o in outcomes if o.state == PENDING]
+    if waiting:  # one mail confirms every topic of this sign-up
+        queue_confirmation(conn, waiting)
     consent_forms.count(conn, form.key, variant_key, submissions=1)
     pending = any(o.state == PENDING for o in outcomes)
     which = "pending" if pending else "done"
