@@ -259,7 +259,10 @@ def test_erase_through_the_cli_leaves_no_trace(api: TestClient, db: Database, pe
     assert refused.returncode != 0 and "nothing erased" in refused.stderr
     assert api.get(f"/api/v1/profiles/{person.id}").status_code == 200
     result = run_patron(db, "gdpr", "erase", "--email", person.email_typed, "--yes", "--json")
-    _assert_erased(api, db, person, json.loads(result.stdout))
+    record = json.loads(result.stdout)
+    assert (record["actor"], record["method"], record["other_profiles"]) == ("cli", "cli", [])
+    assert record["suppressed"] == 2  # the email and the phone, as hashes
+    _assert_erased(api, db, person, record)
     _reimported_is_not_mailable(api, db, person)
 
 

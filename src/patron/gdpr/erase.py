@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Column, Connection, Table, delete, insert, or_, select, update
 
-from patron.consent.suppression import address_hash, suppress_hashes
+from patron.consent.suppression import address_hash, suppress_hashes, suppressed_hashes
 from patron.errors import Invalid
 from patron.fields.types import format_datetime
 from patron.gdpr.stored_files import rewrite_files
@@ -40,8 +40,12 @@ _METHOD = re.compile(r"^[a-z_]{1,32}$")
 
 
 def erase_profile(conn: Connection, profile_id: str, *, actor: str, method: str) -> dict[str, Any]:
-    """Erase the person; returns the erasure record {"erasure_id", "erased", "actor", "method",
-    "removed": {table: rows}, "suppressed", "created_at"}. NotFound for an unknown id."""
+    """Erase the person; NotFound for an unknown id. Returns the erasure record {"erasure_id",
+    "erased", "actor", "method", "removed", "suppressed", "other_profiles", "created_at"}:
+    removed counts rows deleted per table, and under "files.records", "jobs.values"... records
+    cut from stored files and rows whose values were blanked; suppressed counts addresses newly
+    suppressed; other_profiles lists profiles that still hold one of the person's addresses as
+    a trait (a duplicate, or a shared family address) for an operator to judge."""
     if not _METHOD.match(method):
         raise Invalid("method must be a short lower-case word such as api, cli or admin", field="method")
     if not actor.strip() or len(actor) > 128:
@@ -88,19 +92,27 @@ def erase_profile(conn: Connection, profile_id: str, *, actor: str, method: str)
         "method": method,
         "removed": record,
         "suppressed": suppressed,
+        "other_profiles": _profiles_holding(conn, traces),
         "created_at": format_datetime(now),
     }
 
 
 def suppress_addresses(conn: Connection, traces: Traces, *, actor: str) -> int:
     """Put the person's emails (email channel) and phones (sms) on the suppression list as hashes;
-    returns how many were new there."""
-    added = suppress_hashes(
-        conn, "email", [address_hash("email", e) for e in traces.emails], "erasure", actor=actor
-    )
-    return added + suppress_hashes(
-        conn, "sms", [address_hash("sms", p) for p in traces.phones], "erasure", actor=actor
-    )
+    returns how many were new there (an address already on it keeps its first reason)."""
+    added = 0
+    for channel, addresses in (("email", traces.emails), ("sms", traces.phones)):
+        hashes = {address_hash(channel, address) for address in addresses}
+        # Counted by a read: an executemany's rowcount is -1 on PostgreSQL.
+        added += len(hashes - set(suppressed_hashes(conn, channel, hashes)))
+        suppress_hashes(conn, channel, sorted(hashes), "erasure", actor=actor)
+    return added
+
+
+def _profiles_holding(conn: Connection, traces: Traces) -> list[str]:
+    """Other profiles whose traits hold one of the person's email addresses or phone numbers."""
+    query = select(profiles.c.id, profiles.c.search).where(traces.sql_prefilter(profiles.c.search))
+    return sorted(profile_id for profile_id, search in conn.execute(query) if traces.in_text(search))
 
 
 def _delete_events_of(conn: Connection, traces: Traces) -> int:
