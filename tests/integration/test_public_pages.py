@@ -322,7 +322,7 @@ def test_confirmation_link_subscribes_once_and_a_second_click_is_harmless(
     assert request["state"] == "pending"
     with transaction(db.engine) as conn:
         url = tokens.make_url(
-            conn, db.settings, tokens.LinkToken(tokens.CONFIRM, pid, "email", "news", request["ledger_id"])
+            conn, db.settings, tokens.LinkToken(tokens.CONFIRM, pid, "email", "news", (request["ledger_id"],))
         )
 
     page = client.get(urlsplit(url).path, params={"lang": "ko"}, headers={"User-Agent": "MailApp/2"})

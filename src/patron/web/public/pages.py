@@ -231,12 +231,14 @@ def confirm(token: str, request: Request, conn: WriteDB, settings: SettingsDep) 
         profile = get_profile(conn, outcome.profile_id)
     except (LinkInvalid, NotFound) as exc:
         return _link_error(request, lang, exc)
-    topic = consent.get_topic(conn, outcome.topic).name_in(lang) if outcome.topic else None
+    # One mail confirms every topic of a sign-up.
+    keys = [key for key in outcome.topics or (outcome.topic,) if key]
+    topics = ", ".join(consent.get_topic(conn, key).name_in(lang) for key in keys)
     context = {
         "title": translate(lang, "confirm_title"),
         "message": (
-            translate(lang, "confirm_done_topic", topic=topic)
-            if topic
+            translate(lang, "confirm_done_topic", topic=topics)
+            if topics
             else translate(lang, "confirm_done_all")
         ),
         "preferences_url": _preferences_path(conn, settings, profile.id, outcome.channel, lang),
@@ -358,7 +360,7 @@ def _consent_changes(
 
 
 def _all_notice(channel: str, lang: str) -> str:
-    return translate(lang, "topics_on", channel=translate(lang, f"channel_{channel}"))
+    return translate(lang, "topics_on", channel=translate(lang, f"channel_{channel}_words"))
 
 
 def _read_frequency_and_pause(form: FormData) -> tuple[str | None, Any]:
@@ -425,7 +427,7 @@ def _unsubscribe_words(
     """The question and the outcome of an unsubscribe, naming the person, address and topic."""
     name = display_name(profile.traits) or translate(lang, "someone")
     address = _addresses(profile).get(link.channel) or translate(lang, "your_address")
-    channel = translate(lang, f"channel_{link.channel}")
+    channel = translate(lang, f"channel_{link.channel}_words")
     if link.topic:
         topic = consent.get_topic(conn, link.topic).name_in(lang)
         return {
