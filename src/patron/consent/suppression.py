@@ -66,6 +66,8 @@ def suppress_hashes(
     """Add hashes to the list (an address already on it keeps its first reason); returns how many were new."""
     if reason not in REASONS:
         raise Invalid(f"reason must be one of {', '.join(REASONS)}", field="reason")
+    wanted = list(dict.fromkeys(hashes))
+    known = suppressed_hashes(conn, channel, wanted)
     now = utcnow()
     rows = [
         {
@@ -76,13 +78,12 @@ def suppress_hashes(
             "actor": actor,
             "created_at": now,
         }
-        for h in dict.fromkeys(hashes)
+        for h in wanted
+        if h not in known
     ]
-    if not rows:
-        return 0
-    return conn.execute(
-        insert_ignoring_conflicts(conn, suppressions, ["channel", "address_hash"]), rows
-    ).rowcount
+    if rows:  # a concurrent writer may add one meanwhile: the insert then skips it
+        conn.execute(insert_ignoring_conflicts(conn, suppressions, ["channel", "address_hash"]), rows)
+    return len(rows)
 
 
 def suppress_address(
