@@ -22,6 +22,11 @@ def secret_key(conn: Connection, settings: Settings) -> str:
 
 def ensure_secret_key(conn: Connection) -> str:
     """The stored key, generated on first use so links keep working across restarts."""
+    stored = conn.execute(
+        select(instance_settings.c.value).where(instance_settings.c.key == _SECRET_KEY)
+    ).scalar()
+    if stored is not None:  # the usual case: no write, so read-only transactions may call this
+        return stored
     conn.execute(
         insert_ignoring_conflicts(conn, instance_settings, ["key"]).values(
             key=_SECRET_KEY, value=secrets.token_urlsafe(48)
