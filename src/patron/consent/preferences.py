@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,14 +94,4 @@ def set_preferences(
 
 
 def _change(base: Change, action: str, detail: dict[str, Any]) -> Change:
-    return Change(
-        channel=base.channel,
-        action=action,
-        legal_basis=base.legal_basis,
-        method=base.method,
-        source=base.source,
-        ip=base.ip,
-        user_agent=base.user_agent,
-        actor=base.actor,
-        detail=detail,
-    )
+    return replace(base, action=action, topic="", occurred_at=None, expires_at=None, detail=detail)

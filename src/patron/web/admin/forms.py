@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from patron.consent import forms, list_topics
@@ -25,9 +26,6 @@ router = APIRouter()
 # Empty rows under a form's variants, to add new ones without script.
 BLANK_VARIANT_ROWS = 2
 BAR_HEIGHT = 26
-
-FormText = Annotated[str, Form()]
-FormList = Annotated[list[str], Form()]
 
 
 def conversion_chart(rows: Sequence[dict[str, Any]], *, title: str) -> str:
@@ -71,24 +69,32 @@ def daily_conversion(daily: Sequence[dict[str, Any]]) -> list[tuple[str, float]]
     ]
 
 
-def _entered(
-    *,
-    name: str,
-    kind: str,
-    topics: list[str],
-    notice_text: str,
-    notice_version: str,
-    is_active: str | None,
-    variant_key: list[str],
-    variant_weight: list[str],
-    variant_heading: list[str],
-    variant_intro: list[str],
-    variant_button: list[str],
-) -> dict[str, Any]:
+class FormEntry(BaseModel):
+    """A form's settings and variant rows as the admin's form posts them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str = ""
+    name: str = ""
+    kind: str = forms.SUBSCRIBE
+    topics: list[str] = []
+    notice_text: str = ""
+    notice_version: str = ""
+    # Absent from the create form; on the edit page an unticked box sends nothing ("no").
+    is_active: str | None = None
+    variant_key: list[str] = []
+    variant_weight: list[str] = []
+    variant_heading: list[str] = []
+    variant_intro: list[str] = []
+    variant_button: list[str] = []
+
+
+def _entered(entry: FormEntry, *, is_active: str | None) -> dict[str, Any]:
     """The API form of what the admin typed; rows with no key and no words are left out, so
     clearing a row's key removes that variant."""
     variants = []
-    columns = (variant_key, variant_weight, variant_heading, variant_intro, variant_button)
+    columns = (entry.variant_key, entry.variant_weight, entry.variant_heading, entry.variant_intro)
+    columns += (entry.variant_button,)
     width = max(len(c) for c in columns)
     padded = [list(c) + [""] * (width - len(c)) for c in columns]
     for key, weight, heading, intro, button in zip(*padded, strict=True):
@@ -102,11 +108,11 @@ def _entered(
             "button": button,
         })  # fmt: skip
     data: dict[str, Any] = {
-        "name": name,
-        "kind": kind,
-        "topics": [t for t in topics if t],
-        "notice_text": notice_text.replace("\r\n", "\n"),
-        "notice_version": notice_version,
+        "name": entry.name,
+        "kind": entry.kind,
+        "topics": [t for t in entry.topics if t],
+        "notice_text": entry.notice_text.replace("\r\n", "\n"),
+        "notice_version": entry.notice_version,
         "variants": variants,
     }
     if is_active is not None:
@@ -158,25 +164,10 @@ def create_form(
     request: Request,
     session: CsrfSession,
     engine: EngineDep,
-    key: FormText = "",
-    name: FormText = "",
-    kind: FormText = forms.SUBSCRIBE,
-    topics: FormList = [],  # noqa: B006 -- FastAPI copies a Form default
-    notice_text: FormText = "",
-    notice_version: FormText = "",
-    variant_key: FormList = [],  # noqa: B006
-    variant_weight: FormList = [],  # noqa: B006
-    variant_heading: FormList = [],  # noqa: B006
-    variant_intro: FormList = [],  # noqa: B006
-    variant_button: FormList = [],  # noqa: B006
+    entry: Annotated[FormEntry, Form()],
 ) -> Response:
     """Add a form; back to the list with the reason when something is wrong."""
-    data = _entered(
-        name=name, kind=kind, topics=topics, notice_text=notice_text, notice_version=notice_version,
-        is_active=None, variant_key=variant_key, variant_weight=variant_weight,
-        variant_heading=variant_heading, variant_intro=variant_intro, variant_button=variant_button,
-    )  # fmt: skip
-    data = {"key": key.strip(), **data}
+    data = {"key": entry.key.strip(), **_entered(entry, is_active=None)}
     if not data["variants"]:
         data.pop("variants")  # the domain gives a new form one plain variant
     try:
@@ -241,24 +232,10 @@ def change_form(
     session: CsrfSession,
     engine: EngineDep,
     settings: SettingsDep,
-    name: FormText = "",
-    kind: FormText = forms.SUBSCRIBE,
-    topics: FormList = [],  # noqa: B006
-    notice_text: FormText = "",
-    notice_version: FormText = "",
-    is_active: FormText = "no",
-    variant_key: FormList = [],  # noqa: B006
-    variant_weight: FormList = [],  # noqa: B006
-    variant_heading: FormList = [],  # noqa: B006
-    variant_intro: FormList = [],  # noqa: B006
-    variant_button: FormList = [],  # noqa: B006
+    entry: Annotated[FormEntry, Form()],
 ) -> Response:
     """Save a form's settings and variants; the page again with the reason when refused."""
-    data = _entered(
-        name=name, kind=kind, topics=topics, notice_text=notice_text, notice_version=notice_version,
-        is_active=is_active, variant_key=variant_key, variant_weight=variant_weight,
-        variant_heading=variant_heading, variant_intro=variant_intro, variant_button=variant_button,
-    )  # fmt: skip
+    data = _entered(entry, is_active=entry.is_active or "no")
     try:
         with transaction(engine) as conn:
             forms.update_form(conn, key, data)

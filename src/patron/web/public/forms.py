@@ -9,7 +9,6 @@ person's region inside change_consent.
 from __future__ import annotations
 
 import gettext
-import ipaddress
 import re
 import secrets
 from dataclasses import dataclass, field, replace
@@ -43,7 +42,7 @@ from patron.quality.entry import entry_rules
 from patron.storage.engine import transaction
 from patron.web.deps import EngineDep, RulesDep, SettingsDep, WriteDB
 from patron.web.public.i18n import choose_language, language_or_none, register, translate
-from patron.web.public.render import public_page
+from patron.web.public.render import client_ip, public_page, user_agent
 
 router = APIRouter()
 SEED_COOKIE_PREFIX = "pv_"
@@ -298,8 +297,8 @@ def _sign_up(
         notice_text=form.notice_text,
         notice_version=form.notice_version,
         source=f"form:{form.key}",
-        ip=_client_ip(request),
-        user_agent=request.headers.get("user-agent"),
+        ip=client_ip(request),
+        user_agent=user_agent(request),
         actor="subscriber",
         detail={"form": form.key, "variant": variant_key},
     )
@@ -416,12 +415,3 @@ def _subscriber(
     if not record.has_identity:
         raise Invalid(record.no_identity_reason(), field="email")
     return profiles.upsert_records(conn, [record], rules=rules).records[0].profile_id
-
-
-def _client_ip(request: Request) -> str | None:
-    """The visitor's address as the connection gives it (None when it is not an IP address)."""
-    host = request.client.host if request.client else None
-    try:
-        return str(ipaddress.ip_address(host)) if host else None
-    except ValueError:
-        return None

@@ -7,7 +7,6 @@ nobody can forge or alter it without the instance's secret key.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +28,7 @@ from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 from patron.web.deps import EngineDep, ReadDB, SettingsDep, WriteDB
 from patron.web.public.i18n import choose_language, translate
-from patron.web.public.render import SECURITY_HEADERS, public_page
+from patron.web.public.render import SECURITY_HEADERS, client_ip, public_page, user_agent
 
 router = APIRouter()
 
@@ -226,7 +225,7 @@ def confirm(token: str, request: Request, conn: WriteDB, settings: SettingsDep) 
     lang = choose_language(request)
     try:
         outcome = consent.confirm_request(
-            conn, settings, token, ip=_client_ip(request), user_agent=_user_agent(request)
+            conn, settings, token, ip=client_ip(request), user_agent=user_agent(request)
         )
         profile = get_profile(conn, outcome.profile_id)
     except (LinkInvalid, NotFound) as exc:
@@ -388,8 +387,8 @@ def _proof(request: Request, channel: str, action: str, *, method: str, topic: s
         topic=topic,
         legal_basis="consent",
         method=method,
-        ip=_client_ip(request),
-        user_agent=_user_agent(request),
+        ip=client_ip(request),
+        user_agent=user_agent(request),
         actor="subscriber",
     )
 
@@ -400,19 +399,6 @@ def _fields(change: consent.Change) -> dict[str, Any]:
 
 def _with(change: consent.Change, **values: Any) -> consent.Change:
     return consent.Change(**{**_fields(change), **values})
-
-
-def _client_ip(request: Request) -> str | None:
-    """The peer's IP address, when it is one (a test client or a Unix socket has none)."""
-    host = request.client.host if request.client else None
-    try:
-        return str(ipaddress.ip_address(host)) if host else None
-    except ValueError:
-        return None
-
-
-def _user_agent(request: Request) -> str | None:
-    return request.headers.get("user-agent") or None
 
 
 def _preferences_path(conn: Connection, settings: Settings, profile_id: str, channel: str, lang: str) -> str:

@@ -3,6 +3,7 @@ headers that keep a page reached through a secret link from leaking it or runnin
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -97,3 +98,18 @@ def public_page(
     if extra_headers:
         response.headers.update(extra_headers)
     return response
+
+
+def client_ip(request: Request) -> str | None:
+    """The visitor's IP address as the connection gives it (None when it is not one: a test
+    client or a Unix socket); behind a proxy, run uvicorn with --proxy-headers."""
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None
+
+
+def user_agent(request: Request) -> str | None:
+    """The visitor's User-Agent header, if any."""
+    return request.headers.get("user-agent") or None
