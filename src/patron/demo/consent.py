@@ -152,8 +152,11 @@ def load_demo_consent(engine: Engine, *, seed: int, now: datetime | None = None)
 
 
 def _window_end(now: datetime) -> datetime:
-    """The history ends at the demo's reference date, or now if that is still ahead."""
-    return min(REFERENCE_MOMENT, now)
+    """The history ends today (the admin's rates charts end at the current period): the same
+    seed on the same day gives the same ledger. Before the demo's reference date (a machine
+    whose clock is behind), it ends now, never in the future."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return today if today >= REFERENCE_MOMENT else now
 
 
 def _history_written(conn: Connection) -> bool:
