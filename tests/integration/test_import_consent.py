@@ -188,3 +188,31 @@ def test_the_import_command_takes_the_consent_options(db: Database, api: TestCli
     assert missing.returncode != 0
     error = json.loads(missing.stdout or missing.stderr)["error"]
     assert "'Marketing' is not a column" in error["message"] and "Accepts Marketing" in error["message"]
+
+
+def test_an_uploaded_import_records_consent_through_the_worker(
+    db: Database, api: TestClient, tmp_path: Path
+) -> None:
+    """POST /api/v1/imports with consent columns; the worker's job records the same consent."""
+    from patron.worker.loop import Worker
+
+    make_topics(api)
+    path = write_csv(tmp_path)
+    response = api.post(
+        "/api/v1/imports",
+        data={"source": "shop", "consent_column": "Accepts Marketing", "consent_topics": "Lists",
+              "consent_at": "Consented At", "purchase_at": "Last Order At", "notice_version": NOTICE},
+        files={"file": ("customers.csv", path.read_bytes(), "text/csv")},
+    )  # fmt: skip
+    assert response.status_code == 202, response.text
+    worker = Worker(db.engine, db.settings)
+    while worker.run_once() is not None:
+        pass
+    job = api_get(api, db, f"/api/v1/jobs/{response.json()['job']['id']}")
+    assert job["status"] == "succeeded", job
+    assert job["result"]["consent"]["unproven"] >= 1 and job["result"]["consent"]["granted"] >= 1
+    kr = api_get(api, db, "/api/v1/profiles/lookup", email="kr.proof@example.com")["id"]
+    state = api_get(api, db, f"/api/v1/profiles/{kr}/consent")["channels"]["email"]
+    assert state["global"] == "subscribed"
+    unproven = api_get(api, db, "/api/v1/profiles/lookup", email="kr.noproof@example.com")["id"]
+    assert api_get(api, db, f"/api/v1/profiles/{unproven}/consent")["channels"]["email"]["global"] == "none"

@@ -106,6 +106,11 @@ class ConsentOptions:
         }
 
     @classmethod
+    def from_form(cls, **typed: str | None) -> ConsentOptions:
+        """Options as typed into an upload form (fields named as in `as_dict`); blank means not given."""
+        return cls.from_dict({key: value.strip() for key, value in typed.items() if value and value.strip()})
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ConsentOptions:
         """Options from `as_dict`'s form (a job payload); unknown keys are refused."""
         data = dict(data or {})

@@ -86,6 +86,7 @@ def import_csv(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         on_batch=on_batch,
         policy=payload.get("policy") or None,
         dns_timeout_s=ctx.settings.dns_timeout,
+        consent=payload.get("consent"),
     )
     result = summary.as_dict()
     result["file"] = upload.name

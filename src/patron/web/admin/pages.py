@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from patron import dedupe, fields, imports, jobs, profiles
+from patron.consent.imports import ConsentOptions
 from patron.errors import Invalid, NotFound, PatronError
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.files import load_file
@@ -126,6 +127,11 @@ async def upload_import(
     id_column: Annotated[str, Form()] = "",
     mapping: Annotated[str, Form()] = "",
     policy: Annotated[str, Form()] = "",
+    consent_column: Annotated[str, Form()] = "",
+    consent_topics: Annotated[str, Form()] = "",
+    consent_at: Annotated[str, Form()] = "",
+    purchase_at: Annotated[str, Form()] = "",
+    notice_version: Annotated[str, Form()] = "",
 ) -> Response:
     """Keep the file and queue its import; show the job's progress."""
     content = await file.read()
@@ -138,6 +144,13 @@ async def upload_import(
             mapping=imports.parse_mapping(mapping),
             id_column=id_column.strip() or None,
             policy=policy.strip() or None,
+            consent=ConsentOptions.from_form(
+                consent_column=consent_column,
+                topics_column=consent_topics,
+                at_column=consent_at,
+                purchase_column=purchase_at,
+                notice_version=notice_version,
+            ),  # fmt: skip
         )
     except PatronError as exc:
         recent = [job for job in jobs.list_jobs(conn, limit=50) if job.kind == imports.IMPORT_JOB]
@@ -145,7 +158,16 @@ async def upload_import(
             "active": "imports",
             "recent": recent,
             "error": exc.message,
-            "form": {"source": source, "id_column": id_column, "mapping": mapping},
+            "form": {
+                "source": source,
+                "id_column": id_column,
+                "mapping": mapping,
+                "consent_column": consent_column,
+                "consent_topics": consent_topics,
+                "consent_at": consent_at,
+                "purchase_at": purchase_at,
+                "notice_version": notice_version,
+            },  # fmt: skip
         }
         return page(request, "imports.html", context, status_code=422)
     return RedirectResponse(f"/admin/jobs/{job_id}", status_code=303)

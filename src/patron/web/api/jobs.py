@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from patron import imports, jobs
+from patron.consent.imports import ConsentOptions
 from patron.web.deps import ReadDB, WriteDB
 
 router = APIRouter(tags=["jobs"])
@@ -21,6 +22,13 @@ async def create_import(
     id_column: Annotated[str | None, Form()] = None,
     map: Annotated[list[str] | None, Form(description="COLUMN=FIELD, repeatable")] = None,
     encoding: Annotated[str | None, Form()] = None,
+    consent_column: Annotated[str | None, Form(description="A yes/no column: marketing consent")] = None,
+    consent_topics: Annotated[str | None, Form(description="A column listing subscribed topics")] = None,
+    consent_at: Annotated[str | None, Form(description="A column: when the person consented")] = None,
+    purchase_at: Annotated[
+        str | None, Form(description="A column: last purchase (CASL implied consent)")
+    ] = None,
+    notice_version: Annotated[str | None, Form(description="The notice the source app showed")] = None,
 ) -> JSONResponse:
     """Queue an import of an uploaded CSV; poll /api/v1/jobs/{id} for progress."""
     content = await file.read()
@@ -32,6 +40,13 @@ async def create_import(
         mapping=imports.parse_mapping(map or []),
         id_column=id_column or None,
         encoding=encoding or None,
+        consent=ConsentOptions.from_form(
+            consent_column=consent_column,
+            topics_column=consent_topics,
+            at_column=consent_at,
+            purchase_column=purchase_at,
+            notice_version=notice_version,
+        ),  # fmt: skip
     )
     return JSONResponse({"job": jobs.get_job(conn, job_id).as_dict()}, status_code=202)
 
