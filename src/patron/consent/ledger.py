@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -32,6 +33,7 @@ from patron.consent.model import (
 )
 from patron.consent.topics import topic_keys
 from patron.errors import Invalid
+from patron.storage.bulk import driver_datetime, driver_json, in_values, insert_many
 from patron.storage.schema import consent_ledger, consent_states
 from patron.storage.types import utcnow
 
@@ -135,71 +137,105 @@ def check_change(change: Change, known_topics: set[str]) -> None:
 
 def record(conn: Connection, profile_id: str, changes: Sequence[Change]) -> list[int]:
     """Append changes for one profile and refresh its state; returns the new rows' ids."""
-    return record_many(conn, [(profile_id, change) for change in changes])
+    return _append(conn, [(profile_id, change) for change in changes], with_ids=True)
 
 
-def record_many(conn: Connection, items: Sequence[tuple[str, Change]]) -> list[int]:
-    """Append changes for many profiles in one statement per chunk, then refresh their state."""
+def record_many(conn: Connection, items: Sequence[tuple[str, Change]]) -> int:
+    """Append changes for many profiles (one executemany per chunk), then refresh their state;
+    returns how many rows were written."""
+    _append(conn, items, with_ids=False)
+    return len(items)
+
+
+def _append(conn: Connection, items: Sequence[tuple[str, Change]], *, with_ids: bool) -> list[int]:
     if not items:
         return []
     known = topic_keys(conn)
     for _, change in items:
         check_change(change, known)
     now = utcnow()
-    rows = [
-        {
-            "profile_id": pid,
-            "channel": c.channel,
-            "topic": c.topic,
-            "action": c.action,
-            "legal_basis": c.legal_basis,
-            "notice_text": c.notice_text,
-            "notice_version": c.notice_version,
-            "method": c.method,
-            "source": c.source,
-            "ip": c.ip,
-            "user_agent": (c.user_agent or None) and c.user_agent[:1000],
-            "actor": c.actor,
-            "occurred_at": c.occurred_at or now,
-            "recorded_at": now,
-            "expires_at": c.expires_at,
-            "detail": dict(c.detail),
-        }
-        for pid, c in items
-    ]
-    ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
+    if with_ids:  # RETURNING in order makes SQLite insert row by row: only for a person's few rows
         returning = insert(consent_ledger).returning(consent_ledger.c.id, sort_by_parameter_order=True)
-        ids += conn.execute(returning, rows[start : start + CHUNK]).scalars().all()
+        ids = list(conn.execute(returning, [_row(pid, c, now) for pid, c in items]).scalars())
+    else:
+        ids = []
+        at = partial(driver_datetime, conn)
+        for start in range(0, len(items), CHUNK):
+            rows = [
+                tuple(
+                    at(v) if isinstance(v, datetime) else driver_json(v) if isinstance(v, dict) else v
+                    for v in _row(pid, c, now).values()
+                )
+                for pid, c in items[start : start + CHUNK]
+            ]
+            insert_many(conn, consent_ledger, _LEDGER_COLUMNS, rows)
     touched = list(dict.fromkeys(pid for pid, c in items if c.action in CONSENT_ACTIONS))
     refresh_states(conn, touched)
     return ids
 
 
+_LEDGER_COLUMNS = (
+    "profile_id", "channel", "topic", "action", "legal_basis", "notice_text", "notice_version", "method",
+    "source", "ip", "user_agent", "actor", "occurred_at", "recorded_at", "expires_at", "detail",
+)  # fmt: skip
+_STATE_COLUMNS = (
+    "profile_id",
+    "channel",
+    "topic",
+    "state",
+    "since",
+    "expires_at",
+    "legal_basis",
+    "ledger_id",
+)
+
+
+def _row(profile_id: str, change: Change, now: datetime) -> dict[str, Any]:
+    """A ledger row's values, in _LEDGER_COLUMNS order."""
+    return {
+        "profile_id": profile_id,
+        "channel": change.channel,
+        "topic": change.topic,
+        "action": change.action,
+        "legal_basis": change.legal_basis,
+        "notice_text": change.notice_text,
+        "notice_version": change.notice_version,
+        "method": change.method,
+        "source": change.source,
+        "ip": change.ip,
+        "user_agent": (change.user_agent or None) and change.user_agent[:1000],
+        "actor": change.actor,
+        "occurred_at": change.occurred_at or now,
+        "recorded_at": now,
+        "expires_at": change.expires_at,
+        "detail": dict(change.detail),
+    }
+
+
 def refresh_states(conn: Connection, profile_ids: Sequence[str]) -> None:
     """Replay the ledgers of `profile_ids` into consent_states and align the suppression list
     with their channel-wide state."""
+    at = partial(driver_datetime, conn)
     for start in range(0, len(profile_ids), CHUNK):
         chunk = list(profile_ids[start : start + CHUNK])
         derived = derive_for(conn, chunk)
         before = _global_states(conn, chunk)
-        conn.execute(delete(consent_states).where(consent_states.c.profile_id.in_(chunk)))
+        conn.execute(delete(consent_states).where(in_values(conn, consent_states.c.profile_id, chunk)))
         rows = [
-            {
-                "profile_id": pid,
-                "channel": channel,
-                "topic": topic,
-                "state": s.state,
-                "since": s.since,
-                "expires_at": s.expires_at,
-                "legal_basis": s.legal_basis,
-                "ledger_id": s.ledger_id,
-            }
+            (
+                pid,
+                channel,
+                topic,
+                s.state,
+                at(s.since),
+                s.expires_at and at(s.expires_at),
+                s.legal_basis,
+                s.ledger_id,
+            )
             for pid, states in derived.items()
             for (channel, topic), s in states.items()
         ]
-        if rows:
-            conn.execute(insert(consent_states), rows)
+        insert_many(conn, consent_states, _STATE_COLUMNS, rows)
         _align_suppressions(conn, before, derived)
 
 
@@ -215,7 +251,10 @@ def derive_for(conn: Connection, profile_ids: Sequence[str]) -> dict[str, dict[t
         consent_ledger.c.occurred_at,
         consent_ledger.c.expires_at,
         consent_ledger.c.legal_basis,
-    ).where(consent_ledger.c.profile_id.in_(list(profile_ids)), consent_ledger.c.action.in_(CONSENT_ACTIONS))
+    ).where(
+        in_values(conn, consent_ledger.c.profile_id, profile_ids),
+        consent_ledger.c.action.in_(CONSENT_ACTIONS),
+    )
     for pid, *rest in conn.execute(query):
         steps[pid].append(LedgerStep(*rest))
     return {pid: derive(entries) for pid, entries in steps.items()}
@@ -223,7 +262,7 @@ def derive_for(conn: Connection, profile_ids: Sequence[str]) -> dict[str, dict[t
 
 def _global_states(conn: Connection, profile_ids: Sequence[str]) -> dict[tuple[str, str], str]:
     query = select(consent_states.c.profile_id, consent_states.c.channel, consent_states.c.state).where(
-        consent_states.c.profile_id.in_(list(profile_ids)), consent_states.c.topic == GLOBAL
+        in_values(conn, consent_states.c.profile_id, profile_ids), consent_states.c.topic == GLOBAL
     )
     return {(pid, channel): state for pid, channel, state in conn.execute(query)}
 

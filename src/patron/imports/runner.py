@@ -60,7 +60,7 @@ _EFFECT_WORDS = {
 }
 BATCH_RETRIES = 3
 # Imports at least this large refresh PostgreSQL's planner statistics when they finish.
-ANALYZE_MIN_ROWS = 50_000
+ANALYZE_MIN_ROWS = 10_000
 
 # Called inside each batch's transaction with (connection, totals so far, estimated rows):
 # jobs record progress there so it commits with the batch.
