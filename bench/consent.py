@@ -3,8 +3,8 @@
 rebuilding every profile's state from the ledger, the send audience of one topic, and the
 latency of RFC 8058 one-click unsubscribes over real HTTP.
 
-PostgreSQL: a database created for the run on PATRON_BENCH_POSTGRES_URL's server (default: the
-local server), dropped afterwards. Run: .venv/bin/python bench/consent.py [--rows N]
+PostgreSQL: a database created for the run on PATRON_TEST_POSTGRES_URL's server (default: the
+local server), dropped afterwards (bench/scratch.py). Run: .venv/bin/python bench/consent.py [--rows N]
 [--clicks N] [--skip-postgres]
 """
 
@@ -20,7 +20,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,8 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
 import uvicorn
+from scratch import scratch_postgres
 from sqlalchemy import Engine, select
 
 from patron.config import Settings
@@ -41,9 +40,6 @@ from patron.storage.engine import make_engine, transaction
 from patron.storage.schema import profiles
 from patron.web.app import create_app
 
-POSTGRES_SERVER = os.environ.get(
-    "PATRON_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 HEADER = "Email,Country,Accepts Marketing,Lists,Consented At,Last Order At\n"
 TOPICS = ("newsletter", "offers", "product_updates", "events")
 # Express opt-in, opt-out and implied regions, roughly as a Korean shop with foreign customers sees them.
@@ -76,20 +72,6 @@ def write_csv(path: Path, rows: int) -> None:
         order = (start + timedelta(days=rng.randrange(900))).date().isoformat() if rng.random() < 0.5 else ""
         lines.append(f'person{n}@example.com,{country},{says},"{lists}",{at},{order}\n')
     path.write_text("".join(lines))
-
-
-@contextmanager
-def scratch_postgres() -> Iterator[str]:
-    """A PostgreSQL database made for one run, dropped afterwards; yields its URL."""
-    name = f"patron_bench_{uuid.uuid4().hex[:8]}"
-    plain = POSTGRES_SERVER.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fresh(url: str) -> Engine:

@@ -314,3 +314,23 @@ def test_double_opt_in_is_by_email_only(api: TestClient, channel: str) -> None:
         json={"action": "grant", "channel": channel, "topic": "alerts", "double_opt_in": True},
     )
     assert response.status_code == 422 and response.json()["error"]["details"]["field"] == "channel"
+
+
+def test_list_unsubscribe_headers_lead_to_a_working_one_click(db: Database, api: TestClient) -> None:
+    """The headers a marketing mail will carry: a POST to their URL unsubscribes (RFC 8058)."""
+    from patron.consent import list_unsubscribe_headers
+
+    topic(api, "newsletter")
+    pid = person(api, "olga@example.com", "US")
+    consent(api, pid, action="grant", topic="newsletter")
+    with transaction(db.engine, write=False) as conn:
+        headers = list_unsubscribe_headers(conn, db.settings, pid, topic="newsletter")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = headers["List-Unsubscribe"].strip("<>")
+    response = api.post(
+        urlsplit(url).path,
+        content="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": ""},
+    )
+    assert response.status_code == 200 and "set-cookie" not in response.headers
+    assert state(api, pid)["channels"]["email"]["topics"]["newsletter"] == "unsubscribed"

@@ -30,7 +30,7 @@ from patron.consent.subscribe import (
     survivor,
 )
 from patron.consent.suppression import hash_address, suppress_address
-from patron.consent.tokens import LinkToken, links_for
+from patron.consent.tokens import LinkToken, links_for, list_unsubscribe_headers
 from patron.consent.topics import Topic, create_topic, get_topic, list_topics, update_topic
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "hash_address",
     "ledger_of",
     "links_for",
+    "list_unsubscribe_headers",
     "list_topics",
     "policies",
     "preferred_language",

@@ -93,3 +93,12 @@ def links_for(
         "preferences": make_url(conn, settings, LinkToken(PREFERENCES, profile_id, channel)),
         "unsubscribe": make_url(conn, settings, LinkToken(UNSUBSCRIBE, profile_id, channel, topic)),
     }
+
+
+def list_unsubscribe_headers(
+    conn: Connection, settings: Settings, profile_id: str, *, topic: str = ""
+) -> dict[str, str]:
+    """The RFC 2369 and RFC 8058 headers every marketing mail carries (Gmail and Yahoo require
+    one-click unsubscribe from bulk senders): the unsubscribe link, and that a POST to it is enough."""
+    url = make_url(conn, settings, LinkToken(UNSUBSCRIBE, profile_id, "email", topic))
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

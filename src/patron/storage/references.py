@@ -6,7 +6,8 @@ scores, segment memberships, journey states) registers its table here, so mergin
 knowledge of it; to be undone exactly, its moved row ids must also be kept in the merge record,
 as events' are (profiles.merges.absorbed_rows), and handed back by dedupe/unmerging.py. Rows
 that need more than a move (account memberships have a composite key; merge candidates are
-re-paired) are handled in profiles.merges.move_profile_rows.
+re-paired) are handled in profiles.merges.move_profile_rows, and consent (ledgers move, state is
+replayed, the stricter state wins) in patron.consent.merging.
 """
 
 from __future__ import annotations
