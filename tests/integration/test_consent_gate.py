@@ -104,3 +104,44 @@ def test_nobody_who_withdrew_is_in_any_audience(db: Database, api: TestClient) -
         paused: "paused",
         bounced: "address suppressed (hard_bounce)",
     }
+
+
+def test_stored_state_is_always_the_ledger_replayed(db: Database, api: TestClient) -> None:
+    """After grants, requests, confirmations, expiries, a merge and an unmerge, consent_states
+    holds exactly what replaying each ledger gives: the ledger is the truth."""
+    from patron.consent.ledger import derive_for, states_of
+
+    rng = random.Random(11)
+    people = population(api, rng, 30)
+    ids = [pid for pid, _ in people]
+    with transaction(db.engine) as conn:
+        consent.create_topic(conn, {"key": "news", "name": "News"})
+        consent.record_many(
+            conn,
+            [
+                (
+                    rng.choice(ids),
+                    consent.Change(
+                        channel="email",
+                        action=rng.choice(ACTIONS),
+                        topic=rng.choice(["", "news"]),
+                        method="import",
+                        occurred_at=NOW - timedelta(days=rng.randrange(1, 300)),
+                        expires_at=NOW - timedelta(days=1) if rng.random() < 0.2 else None,
+                    ),
+                )
+                for _ in range(200)
+            ],
+        )
+        consent.expire_lapsed(conn)
+    merged = api.post(f"/api/v1/profiles/{ids[0]}/merge", json={"other": ids[1]})
+    assert merged.status_code == 200, merged.text
+    merge_id = api.get(f"/api/v1/profiles/{ids[0]}/merges").json()["data"][0]["id"]
+    assert api.post(f"/api/v1/merges/{merge_id}/undo").status_code == 200
+    with transaction(db.engine, write=False) as conn:
+        stored = states_of(conn, ids)
+        replayed = derive_for(conn, ids)
+        for pid in ids:
+            got = {key: (row.state, row.ledger_id) for key, row in stored.get(pid, {}).items()}
+            want = {key: (s.state, s.ledger_id) for key, s in replayed.get(pid, {}).items()}
+            assert got == want, pid
