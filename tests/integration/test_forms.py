@@ -353,3 +353,24 @@ def test_one_mail_confirms_every_topic_of_a_sign_up(
     person = profile_id_of(app_client, db, "hana@example.kr")
     topics = email_topics(app_client, db, person)
     assert topics["news"] == "subscribed" and topics["offers"] == "subscribed"
+
+
+def test_a_bot_filling_the_hidden_field_is_answered_but_nothing_is_recorded(
+    app_client: TestClient, db: Database, form: dict
+) -> None:
+    page = app_client.get("/s/newsletter")
+    assert 'name="website"' in page.text and 'aria-hidden="true"' in page.text
+    response = sign_up(app_client, email="bot@example.com", country="US", website="http://spam.example")
+    assert response.status_code == 200 and "Check your inbox" in response.text
+    lookup = app_client.get("/api/v1/profiles/lookup", params={"email": "bot@example.com"}, headers=admin(db))
+    assert lookup.status_code == 404
+    results = api_get(app_client, db, "/api/v1/forms/newsletter/results")
+    assert sum(v["submissions"] for v in results["variants"]) == 0
+    human = sign_up(app_client, email="person@example.com", country="US", website="")
+    assert human.status_code == 200
+    assert (
+        app_client.get(
+            "/api/v1/profiles/lookup", params={"email": "person@example.com"}, headers=admin(db)
+        ).status_code
+        == 200
+    )

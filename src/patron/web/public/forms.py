@@ -242,9 +242,15 @@ def sign_up(
     consent: Annotated[str, Form()] = "",
     variant: Annotated[str, Form()] = "",
     lang: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """Take a sign-up: check it, upsert the person, record consent per topic, count it."""
     language = language_or_none(lang) or choose_language(request)
+    if website.strip():
+        # The hidden field only a bot fills: it gets the usual answer and nothing is written.
+        context = {"title_key": "form_pending_title", "body_key": "form_pending_body",
+                   "address": email.strip(), "kind": "info"}  # fmt: skip
+        return public_page(request, "form_outcome.html", context, lang=language)
     entry = Entry(
         email.strip(), name.strip(), country.strip().upper(), [t for t in topics if t], bool(consent)
     )
