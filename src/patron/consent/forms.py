@@ -469,7 +469,8 @@ def embed_snippet(
         f'  <input type="hidden" name="lang" value="{escape(language)}">',
         # Off-screen for people; a bot that fills every field is answered but nothing is recorded.
         '  <div aria-hidden="true" style="position:absolute;left:-10000px;width:1px;height:1px;'
-        'overflow:hidden"><label>Website <input name="website" tabindex="-1" autocomplete="off"></label></div>',
+        'overflow:hidden"><label>Website <input name="website" tabindex="-1" autocomplete="off">'
+        "</label></div>",
     ]
     if first.heading:
         lines.append(f'  <h2 class="patron-heading">{escape(first.heading)}</h2>')
