@@ -334,3 +334,22 @@ def test_list_unsubscribe_headers_lead_to_a_working_one_click(db: Database, api:
     )
     assert response.status_code == 200 and "set-cookie" not in response.headers
     assert state(api, pid)["channels"]["email"]["topics"]["newsletter"] == "unsubscribed"
+
+
+def test_deleting_someone_who_withdrew_does_not_reopen_the_door(api: TestClient) -> None:
+    """Delete (not erase) a person who unsubscribed from one topic, import them again: the address
+    stays suppressed until they subscribe again themselves."""
+    topic(api, "offers", default="opt_out")
+    pid = person(api, "quinn@example.com", "US")
+    consent(api, pid, action="withdraw", topic="offers")
+    assert api.delete(f"/api/v1/profiles/{pid}").status_code == 204
+    again = person(api, "quinn@example.com", "US")
+    decision = api.get(f"/api/v1/profiles/{again}/can-send", params={"topic": "offers"}).json()
+    assert decision == {"allowed": False, "reason": "address suppressed (unsubscribe)"}
+    consent(api, again, action="grant", method="preference_centre")  # their own choice lifts it
+    assert api.get(f"/api/v1/profiles/{again}/can-send", params={"topic": "offers"}).json()["allowed"] is True
+
+    never_withdrew = person(api, "rae@example.com", "US")
+    assert api.delete(f"/api/v1/profiles/{never_withdrew}").status_code == 204
+    checked = api.get("/api/v1/suppressions/check", params={"address": "rae@example.com"}).json()
+    assert checked["suppressed"] is False

@@ -272,26 +272,30 @@ def _align_suppressions(
     before: Mapping[tuple[str, str], str],
     after: Mapping[str, Mapping[tuple[str, str], State]],
 ) -> None:
-    """A channel-wide unsubscribe puts the person's addresses on the suppression list; a later
-    channel-wide subscription lifts that unsubscribe (never a bounce or complaint)."""
-    newly: dict[str, dict[str, bool]] = defaultdict(dict)
+    """A channel-wide unsubscribe puts the person's addresses on the suppression list; a
+    channel-wide subscription given after the address was suppressed lifts that unsubscribe
+    (never a bounce or complaint; an older consent imported later lifts nothing)."""
+    added: dict[str, list[str]] = defaultdict(list)
+    granted: dict[str, dict[str, datetime]] = defaultdict(dict)
     for pid, states in after.items():
         for (channel, topic), s in states.items():
             if topic != GLOBAL or channel not in suppression.ADDRESS_KIND:
                 continue
             was = before.get((pid, channel))
             if s.state == UNSUBSCRIBED and was != UNSUBSCRIBED:
-                newly[channel][pid] = True
-            elif s.state == SUBSCRIBED and was == UNSUBSCRIBED:
-                newly[channel][pid] = False
-    for channel, decisions in newly.items():
-        hashes = suppression.profile_address_hashes(conn, list(decisions), channel)
-        add = [h for pid, on in decisions.items() if on for h in hashes[pid]]
-        lift = [h for pid, on in decisions.items() if not on for h in hashes[pid]]
+                added[channel].append(pid)
+            elif s.state == SUBSCRIBED and was != SUBSCRIBED:
+                granted[channel][pid] = s.since
+    for channel, pids in added.items():
+        hashes = suppression.profile_address_hashes(conn, pids, channel)
         suppression.suppress_hashes(
-            conn, channel, add, "unsubscribe", note="unsubscribed from all", actor="consent"
-        )
-        suppression.lift(conn, channel, lift)
+            conn, channel, [h for pid in pids for h in hashes[pid]], "unsubscribe",
+            note="unsubscribed from all", actor="consent",
+        )  # fmt: skip
+    for channel, since in granted.items():
+        hashes = suppression.profile_address_hashes(conn, list(since), channel)
+        for pid, moment in since.items():
+            suppression.lift(conn, channel, hashes[pid], before=moment)
 
 
 def ledger_of(conn: Connection, profile_id: str, *, limit: int | None = None) -> list[LedgerRow]:

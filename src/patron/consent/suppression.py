@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from patron.errors import Invalid, NotFound
 from patron.identity.normalise import IdentityError, normalise_email, normalise_phone
-from patron.storage.schema import identities, suppressions
+from patron.storage.schema import consent_states, identities, suppressions
 from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
 
@@ -123,10 +123,15 @@ def suppressed_hashes(conn: Connection, channel: str, hashes: Iterable[str]) -> 
 
 
 def lift(
-    conn: Connection, channel: str, hashes: Iterable[str], *, reasons: Sequence[str] = ("unsubscribe",)
+    conn: Connection,
+    channel: str,
+    hashes: Iterable[str],
+    *,
+    before: datetime,
+    reasons: Sequence[str] = ("unsubscribe",),
 ) -> int:
-    """Take hashes off the list when they were put there for one of `reasons` (a person who
-    subscribes again lifts their own unsubscribe, never a bounce or a complaint)."""
+    """Take hashes off the list that were put there before `before` for one of `reasons` (a
+    person who subscribes again lifts their own unsubscribe, never a bounce or a complaint)."""
     wanted = list(set(hashes))
     if not wanted:
         return 0
@@ -135,6 +140,7 @@ def lift(
             suppressions.c.channel == channel,
             suppressions.c.address_hash.in_(wanted),
             suppressions.c.reason.in_(list(reasons)),
+            suppressions.c.created_at < before,
         )
     ).rowcount
 
@@ -162,3 +168,24 @@ def counts_by_reason(conn: Connection) -> dict[str, int]:
     """How many addresses each reason suppresses."""
     query = select(suppressions.c.reason, func.count()).group_by(suppressions.c.reason)
     return dict(conn.execute(query).all())
+
+
+def keep_withdrawals(conn: Connection, profile_ids: Sequence[str], *, actor: str = "") -> int:
+    """Before profiles are deleted (not erased): their addresses on every channel where they had
+    withdrawn anything go on the list, so deleting a person and importing them again never
+    re-opens a door they closed. Reason "unsubscribe": their own later subscription lifts it."""
+    query = (
+        select(consent_states.c.channel, consent_states.c.profile_id)
+        .where(consent_states.c.profile_id.in_(list(profile_ids)), consent_states.c.state == "unsubscribed")
+        .distinct()
+    )
+    by_channel: dict[str, list[str]] = {}
+    for channel, pid in conn.execute(query):
+        by_channel.setdefault(channel, []).append(pid)
+    added = 0
+    for channel, pids in by_channel.items():
+        hashes = [h for found in profile_address_hashes(conn, pids, channel).values() for h in found]
+        added += suppress_hashes(
+            conn, channel, hashes, "unsubscribe", note="deleted after withdrawing", actor=actor
+        )
+    return added

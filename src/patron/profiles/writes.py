@@ -520,7 +520,11 @@ def patch_profile(
 
 
 def delete_profile(conn: Connection, profile_id: str) -> None:
-    """Delete a profile with its identities and merge candidates."""
+    """Delete a profile with its identities and merge candidates; addresses of a person who had
+    withdrawn consent stay on the suppression list (patron.consent.suppression.keep_withdrawals)."""
+    from patron.consent.suppression import keep_withdrawals  # consent reads profiles: imported here
+
+    keep_withdrawals(conn, [profile_id], actor="delete")
     deleted = conn.execute(delete(profiles).where(profiles.c.id == profile_id)).rowcount
     if not deleted:
         raise NotFound(f"no profile with id {profile_id!r}", field="id")
