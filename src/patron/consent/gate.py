@@ -29,9 +29,11 @@ from patron.consent.preferences import get_preferences
 from patron.consent.regions import model_for, policies
 from patron.consent.topics import Topic, get_topic
 from patron.errors import Invalid
-from patron.storage.schema import consent_states, contact_preferences, identities, profiles
+from patron.storage.schema import consent_states, contact_preferences, profiles
 from patron.storage.traits import trait_text
 from patron.storage.types import utcnow
+
+CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,20 +204,16 @@ def audience(
 
 
 def _without_suppressed(conn: Connection, channel: str, ids: Sequence[str]) -> list[str]:
-    kind = suppression.ADDRESS_KIND.get(channel)
-    if kind is None or not ids:
+    """`ids` less everyone holding a suppressed address on `channel`, a chunk of people at a time."""
+    if channel not in suppression.ADDRESS_KIND:
         return list(ids)
     blocked: set[str] = set()
-    wanted = set(ids)
-    query = select(identities.c.profile_id, identities.c.value).where(identities.c.kind == kind)
-    by_hash: dict[str, list[str]] = {}
-    for pid, value in conn.execute(query):
-        if pid in wanted:
-            by_hash.setdefault(suppression.address_hash(channel, value), []).append(pid)
-    for start in range(0, len(by_hash), 5000):
-        chunk = list(by_hash)[start : start + 5000]
-        for hashed in suppression.suppressed_hashes(conn, channel, chunk):
-            blocked.update(by_hash[hashed])
+    for start in range(0, len(ids), CHUNK):
+        hashes = suppression.profile_address_hashes(conn, ids[start : start + CHUNK], channel)
+        suppressed = suppression.suppressed_hashes(
+            conn, channel, [h for found in hashes.values() for h in found]
+        )
+        blocked.update(pid for pid, found in hashes.items() if not suppressed.keys().isdisjoint(found))
     return [pid for pid in ids if pid not in blocked]
 
 

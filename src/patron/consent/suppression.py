@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from patron.errors import Invalid, NotFound
 from patron.identity.normalise import IdentityError, normalise_email, normalise_phone
+from patron.storage.bulk import in_values
 from patron.storage.schema import consent_states, identities, suppressions
 from patron.storage.statements import insert_ignoring_conflicts
 from patron.storage.types import utcnow
@@ -104,7 +105,7 @@ def profile_address_hashes(
     if kind is None or not profile_ids:
         return found
     query = select(identities.c.profile_id, identities.c.value).where(
-        identities.c.kind == kind, identities.c.profile_id.in_(list(profile_ids))
+        identities.c.kind == kind, in_values(conn, identities.c.profile_id, list(profile_ids))
     )
     for pid, value in conn.execute(query):
         found[pid].append(address_hash(channel, value))
@@ -117,7 +118,7 @@ def suppressed_hashes(conn: Connection, channel: str, hashes: Iterable[str]) -> 
     if not wanted:
         return {}
     query = select(suppressions.c.address_hash, suppressions.c.reason).where(
-        suppressions.c.channel == channel, suppressions.c.address_hash.in_(wanted)
+        suppressions.c.channel == channel, in_values(conn, suppressions.c.address_hash, wanted)
     )
     return dict(conn.execute(query).all())
 
