@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine
 
 from patron import accounts, dedupe, fields, instance
 from patron.cli_consent import consent_app
+from patron.cli_scoring import scoring_app
+from patron.cli_segments import segments_app
 from patron.cli_dedupe import dedupe_app
 from patron.cli_gdpr import gdpr_app
 from patron.cli_quality import quality_app
@@ -61,6 +63,8 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(dedupe_app, name="dedupe")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(consent_app, name="consent")
+app.add_typer(segments_app, name="segments")
+app.add_typer(scoring_app, name="scoring")
 
 
 @app.command()

@@ -551,3 +551,103 @@ form_stats = Table(
     Column("views", BigInteger, nullable=False, server_default="0"),
     Column("submissions", BigInteger, nullable=False, server_default="0"),
 )
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    # The text form as saved, and its tree (what is evaluated).
+    Column("definition", Text, nullable=False),
+    Column("tree", JSONType, nullable=False),
+    # Members right now (kept with every membership change, for lists and the admin).
+    Column("member_count", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("evaluated_at", UTCDateTime, nullable=True),
+)
+
+segment_memberships = Table(
+    "segment_memberships",
+    metadata,
+    # One row per stay in a segment: open while exited_at is null.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("segment_id", BigId, ForeignKey("segments.id", ondelete="CASCADE"), nullable=False),
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("exited_at", UTCDateTime, nullable=True),
+    Index(
+        "uq_segment_memberships_current",
+        "segment_id",
+        "profile_id",
+        unique=True,
+        sqlite_where=text("exited_at IS NULL"),
+        postgresql_where=text("exited_at IS NULL"),
+    ),
+    Index("ix_segment_memberships_profile", "profile_id", "segment_id"),
+    Index("ix_segment_memberships_history", "segment_id", "entered_at"),
+)
+
+computed_traits = Table(
+    "computed_traits",
+    metadata,
+    # Traits Patron keeps up to date from events; stored in profiles.traits under `name`.
+    Column("name", String(64), primary_key=True),
+    # first_seen | last_seen | count | sum | first | last | active
+    Column("kind", String(16), nullable=False),
+    Column("event", String(200), nullable=True),
+    Column("property", String(200), nullable=True),
+    # [{"property", "op", "value"}], as in segment event conditions
+    Column("where", JSONType, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("is_builtin", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+scoring_rules = Table(
+    "scoring_rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    # event: points per matching event; trait: points while the condition holds
+    Column("kind", String(16), nullable=False),
+    Column("event", String(200), nullable=True),
+    Column("where", JSONType, nullable=False),
+    # For trait rules: a segment definition tree the profile must match.
+    Column("condition", JSONType, nullable=True),
+    Column("points", Float, nullable=False),
+    # once | each
+    Column("repeat", String(8), nullable=False, server_default="each"),
+    # At most this many awards per profile (None: no cap).
+    Column("max_awards", Integer, nullable=True),
+    Column("is_active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+score_changes = Table(
+    "score_changes",
+    metadata,
+    # Every award, removal and stage change, with its reason: the admin explains any score from it.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("profile_id", ID, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False),
+    Column("rule_id", BigInteger, ForeignKey("scoring_rules.id", ondelete="SET NULL"), nullable=True),
+    Column("event_id", BigInteger, nullable=True),
+    Column("points", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_score_changes_profile", "profile_id", "occurred_at"),
+    Index("ix_score_changes_rule", "rule_id", "profile_id"),
+)
+
+score_stages = Table(
+    "score_stages",
+    metadata,
+    # subscriber -> lead -> MQL -> SQL -> customer: a profile is in the highest stage it reaches.
+    Column("name", String(64), primary_key=True),
+    Column("threshold", Float, nullable=False),
+    Column("position", Integer, nullable=False),
+)

@@ -41,6 +41,8 @@ NAV = [
     ("dashboard", "Dashboard", "/admin/"),
     ("contacts", "Contacts", "/admin/contacts"),
     ("duplicates", "Duplicates", "/admin/duplicates"),
+    ("segments", "Segments", "/admin/segments"),
+    ("scoring", "Lead scoring", "/admin/scoring"),
     ("consent", "Consent", "/admin/consent"),
     ("imports", "Imports", "/admin/imports"),
     ("tracking", "Tracking plan", "/admin/tracking"),

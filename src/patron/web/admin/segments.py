@@ -1,0 +1,7 @@
+"""Admin: segments (filled in by the segments issue)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
