@@ -1,0 +1,27 @@
+"""Derived data kept current on every write: computed traits, then scores, then segments.
+
+The one hook for "something about these people changed" (events processed, traits written,
+consent given or withdrawn, profiles merged). It runs in the caller's transaction, so derived data
+commits, or not, with the write that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from patron import segments
+from patron.storage.types import utcnow
+
+
+def react(
+    conn: Connection, profile_ids: Iterable[str | None], *, now: datetime | None = None
+) -> segments.Changes:
+    """Bring computed traits, scores and segment membership of these profiles up to date."""
+    ids = sorted({profile_id for profile_id in profile_ids if profile_id})
+    if not ids:
+        return segments.Changes()
+    now = now or utcnow()
+    return segments.react(conn, ids, now=now)

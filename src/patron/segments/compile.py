@@ -1,0 +1,409 @@
+"""Segment definitions compiled to one set-based SQL condition over `profiles`, on SQLite and
+PostgreSQL alike; every value is a bound parameter.
+
+Each condition is true or false, never unknown: a missing trait, a JSON null or a value of another
+type than the one compared with makes a comparison false (also for !=). SQL's NULL is only let
+through where it means the same as false (inside and/or); a `not` turns it into false first.
+
+Event conditions become one grouped scan of the events named, using the (event, timestamp) index:
+`id IN (... GROUP BY profile_id HAVING count(*) >= 2)`, or `id NOT IN (... HAVING NOT ...)` when
+the comparison also holds for people with no such event at all (count(...) < 2).
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from patron.consent.model import GLOBAL, SUBSCRIBED, UNSUBSCRIBED
+from patron.errors import Invalid
+from patron.fields.types import format_datetime
+from patron.storage.bulk import in_values
+from patron.storage.schema import consent_states, events, identities, profiles
+from patron.storage.schema import segments as segments_table
+from patron.storage.traits import json_path
+
+PROFILE_COLUMNS = {"created_at": profiles.c.created_at, "updated_at": profiles.c.updated_at}
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+_FIXED_UNITS = {"minutes", "hours", "days", "weeks"}
+Resolver = Callable[[str], dict[str, Any]]
+
+
+def moment(relative: dict[str, Any], now: datetime) -> datetime:
+    """The moment a {"minus"|"plus": N, "unit"} value names, counted from `now` (calendar months)."""
+    if not relative:
+        return now
+    sign = -1 if "minus" in relative else 1
+    amount = relative.get("minus", relative.get("plus"))
+    unit = relative["unit"]
+    if unit in _FIXED_UNITS:
+        return now + sign * timedelta(**{unit: amount})
+    whole = int(amount)
+    if whole != amount:  # "1.5 months": calendar months cannot be split, so count days
+        days = amount * (30.436875 if unit == "months" else 365.2425)
+        return now + sign * timedelta(days=days)
+    return now + sign * relativedelta(**{unit: whole})
+
+
+def is_relative(value: Any) -> bool:
+    """True for a {"now": {...}} value."""
+    return isinstance(value, dict) and "now" in value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass
+class _Context:
+    conn: Connection
+    now: datetime
+    profile_ids: Sequence[str] | None
+    resolve: Resolver
+    expanding: list[str] = field(default_factory=list)
+    _field_types: dict[str, str] | None = None
+
+    @property
+    def postgresql(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def field_type(self, name: str) -> str | None:
+        if self._field_types is None:
+            from patron.fields.definitions import field_types
+
+            self._field_types = field_types(self.conn)
+        return self._field_types.get(name)
+
+    def limit(self, column: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+        """`column IN (the profiles being checked)`, when only some are."""
+        if self.profile_ids is None:
+            return []
+        return [in_values(self.conn, column, self.profile_ids)]
+
+
+def segment_resolver(conn: Connection) -> Resolver:
+    """Looks a saved segment's tree up by name (NotFound-like Invalid when there is none)."""
+
+    def resolve(name: str) -> dict[str, Any]:
+        tree = conn.execute(select(segments_table.c.tree).where(segments_table.c.name == name)).scalar()
+        if tree is None:
+            raise Invalid(f'there is no segment named "{name}"', field="definition")
+        return tree
+
+    return resolve
+
+
+def condition(
+    conn: Connection,
+    tree: dict[str, Any],
+    *,
+    now: datetime,
+    profile_ids: Sequence[str] | None = None,
+    resolve: Resolver | None = None,
+) -> ColumnElement[bool]:
+    """The definition as a true-or-false SQL condition on the `profiles` table."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    context = _Context(conn, now, profile_ids, resolve or segment_resolver(conn))
+    return _definite(_compile(context, tree))
+
+
+def matching(
+    conn: Connection,
+    tree: dict[str, Any],
+    *,
+    now: datetime,
+    profile_ids: Sequence[str] | None = None,
+    resolve: Resolver | None = None,
+) -> Select[Any]:
+    """SELECT of the ids of the profiles the definition holds for (only among `profile_ids`)."""
+    where = condition(conn, tree, now=now, profile_ids=profile_ids, resolve=resolve)
+    query = select(profiles.c.id).where(where)
+    if profile_ids is not None:
+        query = query.where(in_values(conn, profiles.c.id, profile_ids))
+    return query
+
+
+def _definite(expression: ColumnElement[bool]) -> ColumnElement[bool]:
+    """NULL (unknown) becomes false."""
+    return func.coalesce(expression, false())
+
+
+def _compile(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
+    if "and" in node:
+        return and_(*(_compile(ctx, part) for part in node["and"]))
+    if "or" in node:
+        return or_(*(_compile(ctx, part) for part in node["or"]))
+    if "not" in node:
+        return not_(_definite(_compile(ctx, node["not"])))
+    if "segment" in node:
+        return _segment(ctx, node["segment"])
+    if "identity" in node:
+        wanted = select(identities.c.profile_id).where(
+            identities.c.kind == node["identity"], *ctx.limit(identities.c.profile_id)
+        )
+        return profiles.c.id.in_(wanted)
+    if "subscribed" in node:
+        return _subscribed(ctx, node["subscribed"]["channel"], node["subscribed"].get("topic") or GLOBAL)
+    if "event" in node:
+        return _event(ctx, node)
+    return _trait(ctx, node)
+
+
+def _segment(ctx: _Context, name: str) -> ColumnElement[bool]:
+    if name in ctx.expanding:
+        chain = " -> ".join([*ctx.expanding, name])
+        raise Invalid(f"segments refer to each other in a circle: {chain}", field="definition")
+    ctx.expanding.append(name)
+    try:
+        return _compile(ctx, ctx.resolve(name))
+    finally:
+        ctx.expanding.pop()
+
+
+def _subscribed(ctx: _Context, channel: str, topic: str) -> ColumnElement[bool]:
+    holding = select(consent_states.c.profile_id).where(
+        consent_states.c.channel == channel,
+        consent_states.c.topic == topic,
+        consent_states.c.state == SUBSCRIBED,
+        or_(consent_states.c.expires_at.is_(None), consent_states.c.expires_at > ctx.now),
+        *ctx.limit(consent_states.c.profile_id),
+    )
+    held = profiles.c.id.in_(holding)
+    if topic == GLOBAL:
+        return held
+    left_all = select(consent_states.c.profile_id).where(
+        consent_states.c.channel == channel,
+        consent_states.c.topic == GLOBAL,
+        consent_states.c.state == UNSUBSCRIBED,
+        *ctx.limit(consent_states.c.profile_id),
+    )
+    return and_(held, profiles.c.id.not_in(left_all))
+
+
+# -- JSON values -------------------------------------------------------------------------------
+
+
+class _Json:
+    """Typed access to one key of a JSON column (profiles.traits or events.properties)."""
+
+    def __init__(self, ctx: _Context, column: ColumnElement[Any], name: str) -> None:
+        self.ctx = ctx
+        self.column = column
+        self.name = name
+
+    def _type(self) -> ColumnElement[Any]:
+        if self.ctx.postgresql:
+            return func.jsonb_typeof(self.column.op("->")(literal(self.name, String)))
+        return func.json_type(self.column, json_path(self.name))
+
+    def kind_is(self, kind: str) -> ColumnElement[bool]:
+        """The value is a JSON string | number | boolean | array | present (not null)."""
+        type_ = self._type()
+        if self.ctx.postgresql:
+            return type_ != "null" if kind == "present" else type_ == kind
+        sqlite_names = {
+            "string": ("text",),
+            "number": ("integer", "real"),
+            "boolean": ("true", "false"),
+            "array": ("array",),
+        }
+        if kind == "present":
+            return type_ != "null"
+        names = sqlite_names[kind]
+        return type_ == names[0] if len(names) == 1 else type_.in_(names)
+
+    def text(self) -> ColumnElement[Any]:
+        """The raw value as SQL: text for strings (binary order), numbers as numbers on SQLite."""
+        if self.ctx.postgresql:
+            return type_coerce(self.column.op("->>")(literal(self.name, String)), String).collate("C")
+        return func.json_extract(self.column, json_path(self.name))
+
+    def number(self, *, guarded: bool = True) -> ColumnElement[Any]:
+        """The value as a number where it is a JSON number, else NULL (never a failing cast).
+
+        Unguarded on SQLite it is the raw value: for callers that check the type themselves.
+        """
+        if self.ctx.postgresql:
+            raw = self.column.op("->>")(literal(self.name, String))
+            return case((self.kind_is("number"), cast(raw, Float)))
+        raw = func.json_extract(self.column, json_path(self.name))
+        return case((self.kind_is("number"), raw)) if guarded else raw
+
+    def boolean(self) -> ColumnElement[Any]:
+        """The value where it is a JSON boolean (0/1 on SQLite)."""
+        if self.ctx.postgresql:
+            raw = self.column.op("->>")(literal(self.name, String))
+            return case((self.kind_is("boolean"), cast(raw, Boolean)))
+        return func.json_extract(self.column, json_path(self.name))
+
+    def compare(self, op: str, value: Any, *, as_date: bool = False) -> ColumnElement[bool]:
+        """`key OP value` under the typing rule: only a value of the compared type can hold."""
+        compare = _COMPARE[op]
+        if is_relative(value):
+            at = moment(value["now"], self.ctx.now)
+            value = at.date().isoformat() if as_date else format_datetime(at)
+        if _is_number(value):
+            if self.ctx.postgresql:
+                return compare(self.number(), literal(float(value), Float))
+            return and_(compare(self.number(guarded=False), value), self.kind_is("number"))
+        if isinstance(value, bool):
+            if self.ctx.postgresql:
+                return compare(self.boolean(), literal(value, Boolean))
+            return and_(compare(self.boolean(), int(value)), self.kind_is("boolean"))
+        # Text: the comparison first, so the type is checked only where it already holds.
+        return and_(compare(self.text(), literal(value, String)), self.kind_is("string"))
+
+    def contains(self, value: Any) -> ColumnElement[bool]:
+        """A string holding `value` as a substring, or an array with an element equal to it."""
+        in_array = self._array_has(value)
+        if not isinstance(value, str):
+            return in_array
+        if self.ctx.postgresql:
+            substring = func.strpos(self.text(), literal(value, String)) > 0
+        else:
+            substring = func.instr(self.text(), literal(value, String)) > 0
+        return or_(and_(self.kind_is("string"), substring), in_array)
+
+    def _array_has(self, value: Any) -> ColumnElement[bool]:
+        if is_relative(value):
+            return false()
+        if self.ctx.postgresql:
+            wanted = cast(literal(json.dumps([value]), String), JSONB)
+            element = self.column.op("->")(literal(self.name, String))
+            return and_(self.kind_is("array"), element.op("@>")(wanted))
+        each = func.json_each(self.column, json_path(self.name)).table_valued("value", "type")
+        if isinstance(value, bool):
+            match = and_(each.c.type == ("true" if value else "false"))
+        elif _is_number(value):
+            match = and_(each.c.type.in_(("integer", "real")), each.c.value == value)
+        else:
+            match = and_(each.c.type == "text", each.c.value == literal(value, String))
+        return and_(self.kind_is("array"), exists(select(literal(1)).select_from(each).where(match)))
+
+
+# -- traits ------------------------------------------------------------------------------------
+
+
+def _trait(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
+    name, op = node["trait"], node["op"]
+    if name in PROFILE_COLUMNS:
+        return _profile_column(ctx, PROFILE_COLUMNS[name], op, node.get("value"))
+    value = _Json(ctx, profiles.c.traits, name)
+    if op == "set":
+        return value.kind_is("present")
+    if op == "not_set":
+        return not_(_definite(value.kind_is("present")))
+    if op == "in":
+        return or_(*(_trait_compare(ctx, value, "=", each) for each in node["value"]))
+    if op == "contains":
+        return value.contains(node["value"])
+    return _trait_compare(ctx, value, op, node["value"])
+
+
+def _trait_compare(ctx: _Context, value: _Json, op: str, wanted: Any) -> ColumnElement[bool]:
+    as_date = is_relative(wanted) and ctx.field_type(value.name) == "date"
+    return value.compare(op, wanted, as_date=as_date)
+
+
+def _profile_column(ctx: _Context, column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    if op == "set":
+        return true()
+    if op == "not_set":
+        return false()
+    if op == "in":
+        return or_(*(_profile_column(ctx, column, "=", each) for each in value))
+    if op == "contains":
+        return false()
+    at = _as_moment(ctx, value)
+    return false() if at is None else _COMPARE[op](column, at)
+
+
+def _as_moment(ctx: _Context, value: Any) -> datetime | None:
+    """A now-relative value or an ISO date/time text as an aware datetime; None for other values."""
+    if is_relative(value):
+        return moment(value["now"], ctx.now)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            message = f"{value!r} is not a date or time (use ISO 8601, like 2026-05-01)"
+            raise Invalid(message, field="definition") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
+    scope = [
+        events.c.event == node["event"],
+        events.c.profile_id.is_not(None),
+        *ctx.limit(events.c.profile_id),
+    ]
+    for item in node.get("where") or []:
+        prop = _Json(ctx, events.c.properties, item["property"])
+        if item["op"] == "contains":
+            scope.append(prop.contains(item["value"]))
+        else:
+            scope.append(prop.compare(item["op"], item["value"]))
+    if node.get("within"):
+        within = node["within"]
+        scope.append(events.c.timestamp >= moment({"minus": within["last"], "unit": within["unit"]}, ctx.now))
+    op, wanted, agg = node["op"], node["value"], node["agg"]
+    compare = _COMPARE[op]
+    grouped = select(events.c.profile_id).where(*scope).group_by(events.c.profile_id)
+    if agg in ("first", "last"):
+        at = _as_moment(ctx, wanted)
+        if at is None:
+            return false()
+        moment_of = func.min(events.c.timestamp) if agg == "first" else func.max(events.c.timestamp)
+        return profiles.c.id.in_(grouped.having(compare(moment_of, at)))
+    if not _is_number(wanted):
+        return false()
+    if agg == "count":
+        total: ColumnElement[Any] = func.count()
+    else:
+        total = func.coalesce(func.sum(_Json(ctx, events.c.properties, node["property"]).number()), 0)
+    held = compare(total, literal(float(wanted), Float))
+    if compare(0, wanted):  # people with no such event qualify too: exclude those who do not
+        return profiles.c.id.not_in(grouped.having(not_(held)))
+    return profiles.c.id.in_(grouped.having(held))
+
+
+__all__ = ["condition", "is_relative", "matching", "moment", "segment_resolver"]
