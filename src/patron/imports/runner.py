@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, Engine
 
+from patron import derive
 from patron.consent.imports import (
     ConsentOptions,
     ConsentTally,
@@ -201,6 +202,7 @@ def import_rows(
             summary.consent.add(
                 record_import_consent(conn, rows, consent.options, source=summary.source, now=consent.now)
             )
+        derive.react(conn, outcome.changed)
 
 
 def _count_decisions(summary: ImportSummary, record: PreparedRecord) -> None:

@@ -71,6 +71,8 @@ class BatchOutcome:
     unchanged: int = 0
     candidates: int = 0
     merged: int = 0
+    # Profiles created or changed: what derived data (segments, scores) must look at again.
+    changed: set[str] = field(default_factory=set)
 
 
 def upsert_records(
@@ -136,10 +138,13 @@ def upsert_records(
             status = UPDATED
         if outcomes:
             outcome.records.append(RecordOutcome(profile_id, status, candidates, refused, merged))
+        if status != UNCHANGED:
+            outcome.changed.add(profile_id)
         counts[status] += 1
     outcome.created, outcome.updated, outcome.unchanged = counts[CREATED], counts[UPDATED], counts[UNCHANGED]
     for result in outcome.records:  # a profile merged later in the batch lives on as its keeper
         result.profile_id = run.keeper(result.profile_id)
+    outcome.changed = {run.keeper(profile_id) for profile_id in outcome.changed}
 
     new_identities = run.new_identities
     if run.merged_into:  # identities claimed for a profile merged later in the batch

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from patron import derive
 from patron.fields.definitions import field_types
 from patron.identity.normalise import Identity
 from patron.identity.rules import IdentityRules
@@ -105,6 +106,7 @@ def process_chunk(
         if tally:
             record_violations(conn, source, tally, now)
     conn.execute(delete(event_intake).where(event_intake.c.id <= rows[-1].id))
+    derive.react(conn, profile_of)
     return Processed(len(rows), outcome.created, outcome.merged)
 
 

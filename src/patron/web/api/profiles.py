@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Connection
 
-from patron import dedupe, profiles
+from patron import dedupe, derive, profiles
 from patron.errors import ConcurrentWrite, Invalid, NotFound
 from patron.fields import field_types
 from patron.identity import IdentityError, IdentityRules, check_source_name
@@ -64,6 +64,7 @@ def upsert_profile(
                 if not record.has_identity:
                     raise Invalid(record.no_identity_reason(), field="identities")
                 outcome = profiles.upsert_records(conn, [record], rules=rules).records[0]
+                derive.react(conn, [outcome.profile_id])
                 profile = profiles.get_profile(conn, outcome.profile_id)
             break
         except ConcurrentWrite:
@@ -164,6 +165,7 @@ def patch_profile(
     record = _prepare(conn, body, region, rules, settings.dns_timeout)
     unset = [name for name, value in body.traits.items() if value is None]
     profiles.patch_profile(conn, profile_id, record, unset=unset, rules=rules)
+    derive.react(conn, [profile_id])
     return profiles.get_profile(conn, profile_id).as_dict()
 
 
