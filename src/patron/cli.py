@@ -17,11 +17,11 @@ from sqlalchemy import Connection, Engine
 
 from patron import accounts, dedupe, fields, instance
 from patron.cli_consent import consent_app
-from patron.cli_scoring import scoring_app
-from patron.cli_segments import segments_app
 from patron.cli_dedupe import dedupe_app
 from patron.cli_gdpr import gdpr_app
 from patron.cli_quality import quality_app
+from patron.cli_scoring import scoring_app
+from patron.cli_segments import iter_members, segments_app
 from patron.cli_support import (
     JsonOption,
     command_transaction,
@@ -45,6 +45,7 @@ from patron.profiles.export import FORMATS, write_csv, write_jsonl
 from patron.quality.service import refresh_and_report
 from patron.quality.snapshots import record_snapshot
 from patron.quality.sources import FIX, REJECT, check_policy, set_policy
+from patron.segments import find_segment
 from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document
@@ -417,22 +418,29 @@ def _print_import(summary: ImportSummary) -> None:
 def export(
     format_: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
     output: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
+    segment: Annotated[
+        str | None, typer.Option(help="Only this segment's current members (its id or name)")
+    ] = None,
 ) -> None:
-    """Export every profile: jsonl (one profile object per line) or csv."""
+    """Export profiles (every one, or a segment's members): jsonl (one profile object per line) or csv."""
     if format_ not in FORMATS:
         fail(Invalid(f"--format must be one of {', '.join(FORMATS)}", field="format"), False, code=2)
     with command_transaction(False, write=False) as conn:
-        total = count_profiles(conn)
+        if segment is None:
+            total, items, label = count_profiles(conn), iter_profiles(conn), "Exporting"
+        else:
+            chosen = find_segment(conn, segment)
+            total, items = chosen.member_count, iter_members(conn, chosen.id)
+            label = f"Exporting {chosen.name}"
         custom = [f.name for f in fields.list_fields(conn) if not f.is_standard]
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             with progress_bar(output is None) as progress:
-                task = progress.add_task("Exporting", total=total)
+                task = progress.add_task(label, total=total)
 
                 def tick() -> None:
                     progress.advance(task)
 
-                items = iter_profiles(conn)
                 if format_ == "jsonl":
                     count = write_jsonl(stream, items, on_row=tick)
                 else:
