@@ -237,6 +237,9 @@ def refresh_states(conn: Connection, profile_ids: Sequence[str]) -> None:
         ]
         insert_many(conn, consent_states, _STATE_COLUMNS, rows)
         _align_suppressions(conn, before, derived)
+    from patron import derive  # derive reads consent: imported here, when both are loaded
+
+    derive.react(conn, profile_ids)
 
 
 def derive_for(conn: Connection, profile_ids: Sequence[str]) -> dict[str, dict[tuple[str, str], State]]:

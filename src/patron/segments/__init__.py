@@ -26,6 +26,7 @@ from patron.segments.store import (
     list_segments,
     preview,
     referring,
+    segments_using_traits,
     update_segment,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "recent_changes",
     "referring",
     "segments_of",
+    "segments_using_traits",
     "size_history",
     "to_text",
     "update_segment",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -189,6 +189,24 @@ def delete_segment(conn: Connection, segment_id: int) -> None:
     if users:
         raise Conflict(f'"{current.name}" is used by {", ".join(users)}; change those first', field="segment")
     conn.execute(delete(segments_table).where(segments_table.c.id == segment_id))
+
+
+def segments_using_traits(conn: Connection, names: Iterable[str]) -> list[Segment]:
+    """Segments whose definitions (references followed) test any of these traits."""
+    wanted = set(names)
+    everything = list_segments(conn)
+    trees = {segment.name: segment.tree for segment in everything}
+
+    def uses(tree: dict[str, Any], seen: frozenset[str]) -> bool:
+        for node in walk(tree):
+            if node.get("trait") in wanted:
+                return True
+            name = node.get("segment")
+            if name in trees and name not in seen and uses(trees[name], seen | {name}):
+                return True
+        return False
+
+    return [segment for segment in everything if uses(segment.tree, frozenset({segment.name}))]
 
 
 def referring(conn: Connection, name: str) -> list[str]:

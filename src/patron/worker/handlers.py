@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
 
-from patron import consent
+from patron import consent, segments
 from patron.accounts import purge_expired_sessions
 from patron.channels import smtp
 from patron.config import Settings
@@ -31,8 +31,11 @@ MAINTENANCE = "maintenance"
 QUALITY_SNAPSHOT = "quality_snapshot"
 DEDUPE = "dedupe"
 CONSENT_EXPIRY = "consent_expiry"
+SEGMENT_BOUNDARIES = "segment_boundaries"
 # Finished jobs and stored files older than this are removed by the maintenance job.
 RETENTION = timedelta(days=30)
+# Traits the hourly quality snapshot recomputes for everyone.
+ACTIVITY_TRAITS = frozenset({"active", "last_activity_at"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +115,17 @@ def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def quality_snapshot(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Refresh active/stale contacts, compute the quality report, keep it as today's snapshot."""
+    """Refresh active/stale contacts, compute the quality report, keep it as today's snapshot;
+    segments over the activity traits are re-checked, as those traits just changed for many."""
     report = refresh_and_report(ctx.engine, ctx.settings)
-    return {"score": report["score"], "profiles": report["profiles"], "stale": report["stale"]}
+    with transaction(ctx.engine) as conn:
+        moved = segments.Changes()
+        for segment in segments.segments_using_traits(conn, ACTIVITY_TRAITS):
+            moved.merge(segments.evaluate(conn, segment.id))
+    return {
+        "score": report["score"], "profiles": report["profiles"], "stale": report["stale"],
+        "segments": moved.as_dict(),
+    }  # fmt: skip
 
 
 def dedupe(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +169,12 @@ def expire_consents(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         return {"expired": consent.expire_lapsed(conn)}
 
 
+def segment_boundaries(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Move the people whose time-relative segment conditions crossed a boundary since the last run."""
+    with transaction(ctx.engine) as conn:
+        return segments.cross_boundaries(conn).as_dict()
+
+
 HANDLERS: dict[str, Handler] = {
     IMPORT_CSV: import_csv,
     MAINTENANCE: maintenance,
@@ -165,6 +182,7 @@ HANDLERS: dict[str, Handler] = {
     DEDUPE: dedupe,
     consent.CONFIRMATION_JOB: send_confirmation,
     CONSENT_EXPIRY: expire_consents,
+    SEGMENT_BOUNDARIES: segment_boundaries,
 }
 # name -> (kind, interval in seconds): created by `patron init`.
 SCHEDULES: dict[str, tuple[str, int]] = {
@@ -172,6 +190,7 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "hourly-quality-snapshot": (QUALITY_SNAPSHOT, 3600),
     "daily-dedupe": (DEDUPE, 86400),
     "consent-expiry": (CONSENT_EXPIRY, 900),
+    "segment-boundaries": (SEGMENT_BOUNDARIES, 60),
 }
 # Kinds whose schedule first runs one interval after `init`.
 DEFERRED_KINDS = frozenset({DEDUPE})
