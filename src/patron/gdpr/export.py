@@ -12,7 +12,7 @@ from patron.consent.suppression import ADDRESS_KIND, profile_address_hashes, sup
 from patron.fields.types import format_datetime
 from patron.gdpr.subject import merged_ids
 from patron.profiles import get_profile
-from patron.storage.schema import events, identities, profile_merges
+from patron.storage.schema import events, identities, profile_merges, segment_memberships, segments
 from patron.storage.types import utcnow
 from patron.tracking.accounts import accounts_of
 
@@ -48,9 +48,28 @@ def export_profile(conn: Connection, profile_id: str) -> dict[str, Any]:
         "suppressions": _suppressions(conn, profile_id),
         "accounts": accounts_of(conn, profile_id),
         "merges": _merges(conn, merged_ids(conn, profile_id)),
+        "segments": _segment_stays(conn, profile_id),
         # Messages sent to the person: the messaging capability adds its table and fills this.
         "messages": [],
     }
+
+
+def _segment_stays(conn: Connection, profile_id: str) -> list[dict[str, Any]]:
+    """Every stay in a segment, current ones with exited_at null."""
+    rows = conn.execute(
+        select(segments.c.name, segment_memberships.c.entered_at, segment_memberships.c.exited_at)
+        .join(segments, segments.c.id == segment_memberships.c.segment_id)
+        .where(segment_memberships.c.profile_id == profile_id)
+        .order_by(segment_memberships.c.entered_at, segment_memberships.c.id)
+    )
+    return [
+        {
+            "segment": row.name,
+            "entered_at": format_datetime(row.entered_at),
+            "exited_at": format_datetime(row.exited_at) if row.exited_at else None,
+        }
+        for row in rows
+    ]
 
 
 def _identities(conn: Connection, profile_id: str) -> list[dict[str, Any]]:
