@@ -123,7 +123,7 @@ def create_segment(
     text, tree = definition_of(definition, tree)
     if conn.execute(select(segments_table.c.id).where(segments_table.c.name == name)).first():
         raise Conflict(f'a segment named "{name}" exists already', field="name")
-    condition(conn, tree, now=now, resolve=_resolver(conn, name, tree))  # refs exist, no circles
+    _check_references(conn, name, tree, now)
     segment_id = conn.execute(
         insert(segments_table)
         .values(
@@ -172,7 +172,7 @@ def update_segment(
     changed_definition = definition is not None or tree is not None
     if changed_definition:
         text, new_tree = definition_of(definition, tree)
-        condition(conn, new_tree, now=now, resolve=_resolver(conn, current.name, new_tree))
+        _check_references(conn, current.name, new_tree, now)
         values.update(definition=text, tree=new_tree)
     conn.execute(update(segments_table).where(segments_table.c.id == segment_id).values(**values))
     if changed_definition:
@@ -240,12 +240,17 @@ def walk(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from walk(tree["not"])
 
 
-def _resolver(conn: Connection, own_name: str, own_tree: dict[str, Any]) -> Any:
-    """Resolve names from the database, except the segment being saved, which has its new tree."""
+def _check_references(conn: Connection, name: str, tree: dict[str, Any], now: datetime) -> None:
+    """Invalid when the tree names a segment that does not exist, or leads back to itself."""
     from patron.segments.compile import segment_resolver
 
     stored = segment_resolver(conn)
-    return lambda name: own_tree if name == own_name else stored(name)
+
+    def resolve(wanted: str) -> dict[str, Any]:
+        return tree if wanted == name else stored(wanted)
+
+    # Compiled as a reference to itself, so a circle reads from this segment round to it.
+    condition(conn, {"segment": name}, now=now, resolve=resolve)
 
 
 def preview(
