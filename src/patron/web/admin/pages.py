@@ -19,6 +19,7 @@ from patron.web.admin.auth import AdminSession, CsrfSession
 from patron.web.admin.charts import bar_chart
 from patron.web.admin.consent import consent_panel
 from patron.web.admin.render import page
+from patron.web.admin.scoring import score_panel
 from patron.web.deps import ReadDB, WriteDB
 
 router = APIRouter()
@@ -100,6 +101,7 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
             "accounts": accounts_of(conn, profile_id),
             "merges": dedupe.list_merges(conn, profile_id=profile_id, limit=50),
             "consent": consent_panel(request, conn, profile_id),
+            "scoring": score_panel(conn, profile_id),
         },
     )
 
