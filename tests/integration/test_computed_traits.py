@@ -139,7 +139,7 @@ def test_every_computed_trait_is_typed_in_the_data_dictionary(db: Database, shop
     assert types["active"].type == "boolean"
 
 
-def test_a_second_refresh_writes_nothing_and_a_new_event_rewrites_only_its_person(
+def test_a_second_refresh_writes_nothing_and_a_new_event_is_counted(
     db: Database, api: TestClient, shoppers: dict[str, str]
 ) -> None:
     assert refresh(db) == 0
@@ -148,30 +148,24 @@ def test_a_second_refresh_writes_nothing_and_a_new_event_rewrites_only_its_perso
         db,
         [{"userId": "lee", "event": "Order Completed", "at": days_ago(0.5), "properties": {"revenue": 7}}],
     )
-    # order_count, total_revenue, last_order_at, last_seen, last_activity_at: Lee's only
-    assert refresh(db) == 5
+    refresh(db)
     lee = traits_of(db, shoppers["lee"])
     assert lee["order_count"] == 1 and lee["total_revenue"] == 7
+    assert lee["last_order_at"] == format_datetime(days_ago(0.5))
     assert traits_of(db, shoppers["kim"])["order_count"] == 3
+    assert refresh(db) == 0
 
 
-def test_a_refresh_limited_to_some_people_leaves_the_others_alone(
-    db: Database, api: TestClient, shoppers: dict[str, str]
+def test_only_values_that_change_are_written_for_everyone_or_some(
+    db: Database, shoppers: dict[str, str]
 ) -> None:
-    track(
-        api,
-        db,
-        [
-            {"userId": "lee", "event": "Order Completed", "at": days_ago(0.5), "properties": {"revenue": 7}},
-            {"userId": "kim", "event": "Order Completed", "at": days_ago(0.5), "properties": {"revenue": 1}},
-        ],
-    )
-    assert refresh(db, [shoppers["lee"]]) == 5
-    assert traits_of(db, shoppers["lee"])["order_count"] == 1
-    assert traits_of(db, shoppers["kim"])["order_count"] == 3  # not asked for: not yet recounted
-    assert refresh(db, []) == 0
-    assert refresh(db, [shoppers["kim"]]) == 5
-    assert traits_of(db, shoppers["kim"])["order_count"] == 4
+    much_later = NOW + timedelta(days=200)  # everyone turns inactive; no count, sum or time moves
+    assert refresh(db, [shoppers["lee"]], now=much_later) == 1
+    assert traits_of(db, shoppers["lee"])["active"] is False
+    assert traits_of(db, shoppers["kim"])["active"] is True  # not asked for: left alone
+    assert refresh(db, [], now=much_later) == 0
+    assert refresh(db, None, now=much_later) == 2  # Kim and Park
+    assert traits_of(db, shoppers["park"])["active"] is False
 
 
 def test_active_turns_false_after_the_window_for_everyone_or_some(
