@@ -524,11 +524,14 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Load realistic demo data: exports of a shop, a CRM and a newsletter tool, with planted problems,
-    and a year of consent history (topics, sign-ups, unsubscribes, bounces, form experiments)."""
+    a year of consent history (topics, sign-ups, unsubscribes, bounces, form experiments), lead
+    scoring and segments with ninety days of membership history."""
     from patron.demo import generate
     from patron.demo.consent import create_demo_topics, load_demo_consent
     from patron.demo.fields import DEMO_FIELDS
     from patron.demo.loading import load_demo_events
+    from patron.demo.segments import RULES as DEMO_RULES
+    from patron.demo.segments import load_demo_segments
 
     settings = load_settings()
     engine = open_engine(settings)
@@ -587,6 +590,15 @@ def demo(
             resolved = _demo_dedupe(engine, settings, advance) if run_dedupe else None
         # After the merges, so the history belongs to the profiles that survive them.
         consent_loaded = load_demo_consent(engine, seed=seed)
+        # Last: segments and scores need the people, their events and their consent.
+        with progress_steps(as_json) as advance:
+            segments_loaded = load_demo_segments(
+                engine,
+                seed=seed,
+                rules=rules_from(settings),
+                default_region=settings.default_region,
+                progress=advance,
+            )
         if not as_json and resolved:
             out.print(
                 f"[bold]dedupe[/]: merged {resolved['auto_merged']:,} duplicate profiles across the apps; "
@@ -607,6 +619,11 @@ def demo(
                 f"{email_states.get('unsubscribed', 0):,} unsubscribed to all. Shop yeses without proof "
                 "left Korean customers at none. See Consent in the admin."
             )
+            sizes = ", ".join(f"{name} {size:,}" for name, size in segments_loaded["segments"].items())
+            out.print(
+                f"[bold]segments[/]: {sizes}. Lead scores and stages from {len(DEMO_RULES)} scoring rules; "
+                "ninety days of membership history. See Segments in the admin, or `patron segments list`."
+            )
     quality = refresh_and_report(engine, settings)
     with transaction(engine, write=False) as conn:
         totals = stats(conn)
@@ -616,6 +633,7 @@ def demo(
             "events": events,
             "dedupe": resolved,
             "consent": consent_loaded,
+            "segments": segments_loaded,
             "stats": totals,
             "quality_score": quality["score"],
         },
