@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from patron.consent.ledger import check_change
-from patron.demo.consent import DEMO_TOPICS
 from patron.demo.segments import (
     CUSTOMERS,
     DEMO_SEGMENTS,
@@ -16,7 +14,6 @@ from patron.demo.segments import (
     RULES,
     STAGES,
     RecentActivity,
-    _checkout_opt_in,
 )
 from patron.scoring.rules import checked_rule
 from patron.segments import parse, to_text
@@ -67,14 +64,6 @@ def test_scoring_rules_and_stages_are_valid() -> None:
     engaged = parse(DEFINITIONS["Engaged leads"])
     stage_values = next(node["value"] for node in walk(engaged) if node.get("trait") == "lead_stage")
     assert set(stage_values) <= set(STAGES)
-
-
-def test_the_checkout_opt_in_is_a_valid_proven_grant() -> None:
-    when = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
-    change = _checkout_opt_in(when)
-    check_change(change, {key for key, *_ in DEMO_TOPICS})
-    assert change.topic == "newsletter" and change.occurred_at == when
-    assert change.notice_version and change.notice_text and change.ip
 
 
 def test_recent_activity_messages_are_deterministic_and_in_the_past() -> None:

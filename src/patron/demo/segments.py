@@ -2,7 +2,7 @@
 
 The demo's imported history ends at a fixed date, so "in last 30 days" would find nothing on the
 day someone runs the demo. This module sends a deterministic wave of recent activity relative to
-now (visits, product views, a handful of new US buyers who opt in to the newsletter at checkout),
+now (visits, product views, a handful of newsletter readers in the US who start buying in the shop),
 then saves segments that show every kind of condition, and replays their evaluation every few
 days over the last ninety so the admin's size-over-time chart has a shape. Everything goes
 through the public paths (tracking ingest, the consent ledger, scoring, segments); the same seed
@@ -18,12 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from patron import consent, scoring
-from patron.consent.ledger import Change
-from patron.consent.model import GLOBAL, GRANT, UNSUBSCRIBED
+from patron import scoring
 from patron.demo.behaviour import LIBRARY, PRODUCTS
 from patron.identity.rules import IdentityRules
-from patron.segments import create_segment, evaluate, list_segments, matching
+from patron.segments import create_segment, evaluate, list_segments, matching, parse
 from patron.storage.engine import transaction
 from patron.storage.schema import identities, profiles
 from patron.storage.traits import trait_text
@@ -40,8 +38,6 @@ BATCH = 500
 MAX_BUYERS = 12
 LOOKER_SHARE, VISITOR_SHARE = 0.03, 0.2
 DESK_LAMP = next(product for product in PRODUCTS if product[0] == "p-103")
-CHECKOUT_NOTICE = "checkout-newsletter-2026-06"
-CHECKOUT_NOTICE_TEXT = "Send me the newsletter. I can unsubscribe at any time with the link in every email."
 
 CUSTOMERS = "Customers"
 EXAMPLE = "New US repeat buyers"
@@ -86,11 +82,10 @@ RULES: list[dict[str, Any]] = [
      "condition": 'subscribed(email, "newsletter")'},
 ]  # fmt: skip
 # Who may become one of the example's new buyers: checked before the segments exist.
-_NEW_US_SHOPPER = {
+_NEW_US_READER = {
     "and": [
         {"trait": "country", "op": "=", "value": "US"},
-        {"identity": "user_id"},
-        {"identity": "email"},
+        {"subscribed": {"channel": "email", "topic": "newsletter"}},
         {"not": {"segment": CUSTOMERS}},
     ]
 }
@@ -163,22 +158,22 @@ class RecentActivity:
         self.buyers: list[str] = []
 
     def messages(self, conn: Connection) -> list[dict[str, Any]]:
-        """Orders of new US buyers (who opt in at checkout), desk-lamp lookers, everyday visits."""
+        """New US buyers from the newsletter's readers, desk-lamp lookers, everyday visits."""
         shoppers = _shoppers(conn)  # profile id -> (user id, country), in user id order
-        buyers = self._new_buyers(conn, shoppers)
-        self.buyers = [shoppers[pid][0] for pid in buyers]
-        grants: list[tuple[str, Change]] = []
-        for index, profile_id in enumerate(buyers):
+        readers = _new_buyers(conn, self.now)[:MAX_BUYERS]
+        for index, (profile_id, email) in enumerate(readers):
+            user_id = shoppers[profile_id][0] if profile_id in shoppers else f"W{index + 1:05d}"
             # Two in three are this month's buyers; the others bought two months ago and have
             # since left the "last 30 days" window, so the segment's history shows them leaving.
-            recent = index % 3 != 2
-            first = self.now - timedelta(days=self.rng.uniform(8, 26) if recent else self.rng.uniform(50, 80))
-            user_id, country = shoppers[profile_id]
-            self._order(user_id, country, first)
-            self._order(user_id, country, first + timedelta(days=self.rng.uniform(1, 6)))
-            grants.append((profile_id, _checkout_opt_in(first)))
-        consent.record_many(conn, grants)
-        others = [pid for pid in shoppers if pid not in set(buyers)]
+            days_ago = self.rng.uniform(8, 26) if index % 3 != 2 else self.rng.uniform(50, 80)
+            first = self.now - timedelta(days=days_ago)
+            # Signs up in the shop with the address the newsletter knows: the orders join them.
+            self._add(first - timedelta(minutes=20), "identify", user_id, traits={"email": email})
+            self._order(user_id, "US", first)
+            self._order(user_id, "US", first + timedelta(days=self.rng.uniform(1, 6)))
+            self.buyers.append(user_id)
+        bought = {profile_id for profile_id, _ in readers}
+        others = [profile_id for profile_id in shoppers if profile_id not in bought]
         lookers = self.rng.sample(others, max(3, int(len(others) * LOOKER_SHARE)))
         for profile_id in lookers:
             user_id, country = shoppers[profile_id]
@@ -190,18 +185,6 @@ class RecentActivity:
                 viewed = [self.rng.choice(PRODUCTS) for _ in range(self.rng.randrange(1, 4))]
                 self._visit(user_id, country, self._at(self.rng.uniform(0.1, HISTORY_DAYS)), viewed)
         return sorted(self.items, key=lambda m: m["timestamp"])
-
-    def _new_buyers(self, conn: Connection, shoppers: dict[str, tuple[str, str]]) -> list[str]:
-        """Up to MAX_BUYERS US shop sign-ups who are not customers and did not unsubscribe from
-        all email (a checkout opt-in does not undo that), in user id order."""
-        trees = {name: _tree(text) for name, _, text in DEMO_SEGMENTS}
-        found = conn.execute(matching(conn, _NEW_US_SHOPPER, now=self.now, resolve=trees.__getitem__))
-        candidates = sorted(found.scalars())
-        states = consent.states_of(conn, candidates)
-        allowed = [
-            pid for pid in candidates if _state(states.get(pid, {}).get(("email", GLOBAL))) != UNSUBSCRIBED
-        ]
-        return [pid for pid in shoppers if pid in set(allowed)][:MAX_BUYERS]
 
     def _at(self, days_ago: float) -> datetime:
         return self.now - timedelta(days=days_ago, seconds=self.rng.randrange(3600))
@@ -247,29 +230,19 @@ class RecentActivity:
         )
 
 
-def _checkout_opt_in(when: datetime) -> Change:
-    return Change(
-        channel="email",
-        action=GRANT,
-        topic="newsletter",
-        method="form",
-        source="form.checkout",
-        notice_version=CHECKOUT_NOTICE,
-        notice_text=CHECKOUT_NOTICE_TEXT,
-        ip=f"198.51.100.{when.minute + 1}",
-        actor="demo",
-        occurred_at=when,
+def _new_buyers(conn: Connection, now: datetime) -> list[tuple[str, str]]:
+    """(profile id, email) of US newsletter readers who are not customers, in email order."""
+    trees = {name: parse(text) for name, _, text in DEMO_SEGMENTS}
+    readers = matching(conn, _NEW_US_READER, now=now, resolve=trees.__getitem__).subquery()
+    email = func.min(identities.c.value)
+    rows = conn.execute(
+        select(identities.c.profile_id, email)
+        .join(readers, readers.c.id == identities.c.profile_id)
+        .where(identities.c.kind == "email")
+        .group_by(identities.c.profile_id)
+        .order_by(email)
     )
-
-
-def _tree(text: str) -> dict[str, Any]:
-    from patron.segments import parse
-
-    return parse(text)
-
-
-def _state(value: Any) -> str | None:
-    return value.state if value is not None else None
+    return [(row[0], row[1]) for row in rows]
 
 
 def _shoppers(conn: Connection) -> dict[str, tuple[str, str]]:
