@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from patron import segments
+from patron import computed, scoring, segments
 from patron.storage.types import utcnow
 
 
@@ -24,4 +24,6 @@ def react(
     if not ids:
         return segments.Changes()
     now = now or utcnow()
+    computed.refresh(conn, ids, now=now)
+    scoring.react(conn, ids, now=now)
     return segments.react(conn, ids, now=now)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from patron import computed, scoring
 from patron.accounts import ADMIN, WRITE, count_users, create_api_key, create_user, first_user
 from patron.fields import seed_standard_fields
 from patron.jobs import ensure_schedule
@@ -53,6 +54,8 @@ def initialise(engine: Engine, *, admin_email: str = DEFAULT_ADMIN_EMAIL) -> Ini
     before, after = upgrade(engine)
     with transaction(engine) as conn:
         seed_standard_fields(conn)
+        computed.seed_builtins(conn)
+        scoring.seed_stages(conn)
         for name, (kind, interval_s) in SCHEDULES.items():
             # Work that changes data (dedupe merges) first runs one interval after set-up, not
             # the moment a fresh instance starts; reports run at once.

@@ -21,6 +21,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -72,13 +73,9 @@ def refresh_trait(
 
 
 def _write_numbers(conn: Connection, name: str, grouped: Subquery, profile_ids: Sequence[str] | None) -> int:
-    """Counts and sums: every profile concerned gets a number, 0 when it has no such event."""
-    person = profiles.alias("person")
-    values = select(person.c.id.label("pid"), func.coalesce(grouped.c.total, 0).label("value")).select_from(
-        person.outerjoin(grouped, grouped.c.profile_id == person.c.id)
-    )
-    if profile_ids is not None:
-        values = values.where(in_values(conn, person.c.id, profile_ids))
+    """Counts and sums of the profiles with such events; a profile without any has no value yet
+    (a segment asks `count(event ...) = 0` for them), so writes that touch no events add nothing."""
+    values = select(grouped.c.profile_id.label("pid"), func.coalesce(grouped.c.total, 0).label("value"))
     return _write(conn, name, values.subquery(), "number")
 
 
@@ -146,10 +143,16 @@ def _refresh_activity(conn: Connection, profile_ids: Sequence[str] | None, *, no
     active_now = func.coalesce(
         stored(conn, "last_activity_at", "string") >= format_datetime(cutoff), profiles.c.created_at >= cutoff
     )
+    # Profiles with no activity keep what the hourly refresh gave them (or nothing, until it runs).
+    has_activity = or_(
+        stored(conn, "last_activity_at", "string").is_not(None),
+        stored(conn, "active", "boolean").is_not(None),
+    )
     statement = (
         update(profiles)
         .where(
             in_values(conn, profiles.c.id, profile_ids),
+            has_activity,
             stored(conn, "active", "boolean").is_distinct_from(active_now),
         )
         .values(traits=with_trait(conn, "active", active_now, boolean=True))
