@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
 
-from patron import consent, segments
+from patron import consent, scoring, segments
 from patron.accounts import purge_expired_sessions
 from patron.channels import smtp
 from patron.config import Settings
@@ -32,6 +32,7 @@ QUALITY_SNAPSHOT = "quality_snapshot"
 DEDUPE = "dedupe"
 CONSENT_EXPIRY = "consent_expiry"
 SEGMENT_BOUNDARIES = "segment_boundaries"
+SCORE_DECAY = "score_decay"
 # Finished jobs and stored files older than this are removed by the maintenance job.
 RETENTION = timedelta(days=30)
 # Traits the hourly quality snapshot recomputes for everyone.
@@ -175,6 +176,15 @@ def segment_boundaries(ctx: JobContext, payload: dict[str, Any]) -> dict[str, An
         return segments.cross_boundaries(conn).as_dict()
 
 
+def score_decay(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Let event points fade by the half-life; re-check segments for people whose score moved."""
+    with transaction(ctx.engine) as conn:
+        now = utcnow()
+        changed = scoring.decay(conn, now=now)
+        moved = segments.react(conn, changed, now=now)
+    return {"rescored": len(changed), "segments": moved.as_dict()}
+
+
 HANDLERS: dict[str, Handler] = {
     IMPORT_CSV: import_csv,
     MAINTENANCE: maintenance,
@@ -183,6 +193,7 @@ HANDLERS: dict[str, Handler] = {
     consent.CONFIRMATION_JOB: send_confirmation,
     CONSENT_EXPIRY: expire_consents,
     SEGMENT_BOUNDARIES: segment_boundaries,
+    SCORE_DECAY: score_decay,
 }
 # name -> (kind, interval in seconds): created by `patron init`.
 SCHEDULES: dict[str, tuple[str, int]] = {
@@ -191,6 +202,7 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "daily-dedupe": (DEDUPE, 86400),
     "consent-expiry": (CONSENT_EXPIRY, 900),
     "segment-boundaries": (SEGMENT_BOUNDARIES, 60),
+    "hourly-score-decay": (SCORE_DECAY, 3600),
 }
 # Kinds whose schedule first runs one interval after `init`.
 DEFERRED_KINDS = frozenset({DEDUPE})
