@@ -169,7 +169,9 @@ def test_demo_loads_three_apps_into_one_profile_per_person(db: Database, workdir
     assert 400 <= result["stats"]["profiles"] < rows
     events = result["events"]
     assert events["accepted"] > 1000 and events["rejected"] > 0  # planted blocked ids refused
-    assert result["stats"]["events"] == events["processed"] and result["stats"]["events_waiting"] == 0
+    assert result["stats"]["events_waiting"] == 0
+    # Beyond the apps' events: the demo's recent activity, and segment and stage changes it caused.
+    assert result["stats"]["events"] >= events["processed"] + result["segments"]["recent_events"]
     assert result["stats"]["accounts"] > 0
     # Customers whose last order was long before the demo's four weeks are stale contacts.
     assert json.loads(run_patron(db, "quality", "stale", "--json").stdout)["stale"] > 0
