@@ -370,15 +370,18 @@ def measure(name: str, loaded: Loaded, *, runs: int, samples: int, show_plans: b
         f"{spread(evaluate_s)}; {median_eval / statistics.median(hand_s):.1f}x (a)"
     )
 
-    created_s = []
+    created = []
     for segment_name, definition in LIVE:
         with transaction(engine) as conn:
-            took, _ = timed(
+            took, saved = timed(
                 lambda conn=conn, n=segment_name, d=definition: create_segment(conn, name=n, definition=d)
             )
-        created_s.append(took)
-    print(f"      {len(LIVE)} more live segments created (each filled): {sum(created_s):.1f} s in all, "
-          f"slowest {max(created_s):.2f} s")  # fmt: skip
+        created.append((took, segment_name, saved.member_count))
+    total_s = sum(t for t, _, _ in created)
+    print(f"      {len(LIVE)} more live segments created (each filled): {total_s:.1f} s "
+          "in all; seconds (members) each:")  # fmt: skip
+    for took, segment_name, count in sorted(created, reverse=True):
+        print(f"        {took:7.2f} s  {segment_name} ({count:,})")
     realtime(tracker, four, 1 + len(LIVE))
     print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     engine.dispose()
