@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection
 
 from patron.errors import Invalid
-from patron.segments.compile import _Context, _Json, segment_resolver
+from patron.segments.compile import property_filters
+from patron.segments.compile import property_number as compiled_number
 from patron.segments.definition import check_tree, to_text
-from patron.storage.schema import events
 
 
 def check_filters(where: Any, *, field: str = "where") -> list[dict[str, Any]]:
@@ -46,17 +46,9 @@ def event_filters(
     conn: Connection, where: Sequence[dict[str, Any]], *, now: datetime
 ) -> list[ColumnElement[bool]]:
     """One SQL condition on `events.properties` per filter, as segment event conditions compile them."""
-    context = _Context(conn, now, None, segment_resolver(conn))
-    conditions: list[ColumnElement[bool]] = []
-    for item in where:
-        value = _Json(context, events.c.properties, item["property"])
-        if item["op"] == "contains":
-            conditions.append(value.contains(item["value"]))
-        else:
-            conditions.append(value.compare(item["op"], item["value"]))
-    return conditions
+    return property_filters(conn, where, now=now)
 
 
 def property_number(conn: Connection, name: str, *, now: datetime) -> ColumnElement[Any]:
     """The event property as a number where it is a JSON number, else NULL (sums skip it)."""
-    return _Json(_Context(conn, now, None, segment_resolver(conn)), events.c.properties, name).number()
+    return compiled_number(conn, name, now=now)

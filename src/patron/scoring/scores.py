@@ -179,7 +179,7 @@ def create_rule(conn: Connection, fields: Mapping[str, Any], *, now: datetime | 
     now = now or utcnow()
     rule = insert_rule(conn, fields, now=now)
     _apply(conn, rule, None, now=now)
-    recompute(conn, None, now=now)
+    _resegment(conn, recompute(conn, None, now=now), now)
     return rule
 
 
@@ -191,7 +191,7 @@ def update_rule(
     now = now or utcnow()
     rule = store_changes(conn, get_rule(conn, rule_id), changes, now=now)
     _apply(conn, rule, None, now=now)
-    recompute(conn, None, now=now)
+    _resegment(conn, recompute(conn, None, now=now), now)
     return rule
 
 
@@ -206,21 +206,33 @@ def delete_rule(conn: Connection, rule_id: int, *, now: datetime | None = None) 
     )
     conn.execute(delete(score_changes).where(score_changes.c.rule_id == rule.id))
     remove_rule(conn, rule.id)
-    return recompute(conn, affected, now=now) if affected else []
+    changed = recompute(conn, affected, now=now) if affected else []
+    _resegment(conn, changed, now)
+    return changed
 
 
 def set_stages(conn: Connection, stages: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Replace the stages ([{"name", "threshold"}]) and move every scored profile to its new stage."""
     result = replace_stages(conn, stages)
-    recompute(conn, None, now=now or utcnow())
+    now = now or utcnow()
+    _resegment(conn, recompute(conn, None, now=now), now)
     return result
 
 
 def set_half_life(conn: Connection, days: Any, *, now: datetime | None = None) -> float | None:
     """Change how fast event points fade and recompute every score with it."""
     stored_days = set_half_life_days(conn, days)
-    recompute(conn, None, now=now or utcnow())
+    now = now or utcnow()
+    _resegment(conn, recompute(conn, None, now=now), now)
     return stored_days
+
+
+def _resegment(conn: Connection, changed: Sequence[str], now: datetime) -> None:
+    """Segments over lead_score or lead_stage follow a rule or stage change at once."""
+    from patron import segments  # segments compile scoring conditions: imported when both are loaded
+
+    if changed:
+        segments.react(conn, changed, now=now)
 
 
 def _apply(conn: Connection, rule: ScoringRule, profile_ids: Sequence[str] | None, *, now: datetime) -> int:

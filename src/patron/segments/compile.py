@@ -376,12 +376,7 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
         events.c.profile_id.is_not(None),
         *ctx.limit(events.c.profile_id),
     ]
-    for item in node.get("where") or []:
-        prop = _Json(ctx, events.c.properties, item["property"])
-        if item["op"] == "contains":
-            scope.append(prop.contains(item["value"]))
-        else:
-            scope.append(prop.compare(item["op"], item["value"]))
+    scope.extend(_property_filters(ctx, node.get("where") or []))
     if node.get("within"):
         within = node["within"]
         scope.append(events.c.timestamp >= moment({"minus": within["last"], "unit": within["unit"]}, ctx.now))
@@ -406,4 +401,36 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
     return profiles.c.id.in_(grouped.having(held))
 
 
-__all__ = ["condition", "is_relative", "matching", "moment", "segment_resolver"]
+def _property_filters(ctx: _Context, where: Sequence[dict[str, Any]]) -> list[ColumnElement[bool]]:
+    conditions = []
+    for item in where:
+        prop = _Json(ctx, events.c.properties, item["property"])
+        if item["op"] == "contains":
+            conditions.append(prop.contains(item["value"]))
+        else:
+            conditions.append(prop.compare(item["op"], item["value"]))
+    return conditions
+
+
+def property_filters(
+    conn: Connection, where: Sequence[dict[str, Any]], *, now: datetime
+) -> list[ColumnElement[bool]]:
+    """One condition on `events.properties` per filter ({"property", "op", "value"}), meaning what
+    it means inside a segment's event condition (for computed traits and scoring rules)."""
+    return _property_filters(_Context(conn, now, None, segment_resolver(conn)), where)
+
+
+def property_number(conn: Connection, name: str, *, now: datetime) -> ColumnElement[Any]:
+    """An event property as a number where it is a JSON number, else NULL (sums skip it)."""
+    return _Json(_Context(conn, now, None, segment_resolver(conn)), events.c.properties, name).number()
+
+
+__all__ = [
+    "condition",
+    "is_relative",
+    "matching",
+    "moment",
+    "property_filters",
+    "property_number",
+    "segment_resolver",
+]
