@@ -85,7 +85,9 @@ ANYTHING = (*NUMBERS, *TEXTS, *DATETIME_TEXTS, *DATE_TEXTS, True, False, *LISTS,
 KINDS = ("email", "phone", "user_id", "anonymous_id", "ext:shop")
 EVENT_NAMES = ("Order Completed", "Page Viewed", "주문 완료", "Signed Up", "Pricing")
 # Dyadic fractions: sums are exact in binary floating point, in SQL numeric and in Python alike.
-REVENUES = (0, 1, 2, 5, 10, 12.5, 0.25, -3, 100, 7.75)
+REVENUES = (0, 1, 2, 5, 10, 10.0, 12.5, 0.25, -3, 100, 7.75)
+# The same moments written other ISO 8601 ways: compared as moments, not as text.
+ISO_TEXTS = ("2026-03-01T12:00:00Z", "2026-03-01T21:00:00+09:00", "2026-03-24T12:00:00.000+00:00")
 EVENT_AGES = (
     timedelta(0), timedelta(days=1), timedelta(days=7), timedelta(days=29), timedelta(days=30),
     timedelta(days=30) - MS, timedelta(days=30) + MS, timedelta(days=31), timedelta(days=90),
@@ -149,7 +151,7 @@ def _profile_spec(rng: random.Random, n: int, seed: int) -> dict[str, Any]:
             if rng.random() < 0.7:
                 properties["revenue"] = rng.choice(REVENUES if rng.random() < 0.8 else ANYTHING)
             if rng.random() < 0.6:
-                properties["plan"] = rng.choice(TEXTS if rng.random() < 0.8 else ANYTHING)
+                properties["plan"] = rng.choice((*TEXTS, "gold ", "") if rng.random() < 0.8 else ANYTHING)
             if rng.random() < 0.4:
                 properties["items"] = rng.choice(LISTS)
             if rng.random() < 0.3:
@@ -286,14 +288,15 @@ relative_values = st.one_of(
         st.sampled_from(UNITS),
     ),
 )
-scalars = st.one_of(
-    st.sampled_from(NUMBERS),
+plain_scalars = st.one_of(
+    st.sampled_from((*NUMBERS, 10.0, 2.0, -0.0)),
     st.integers(-5, 120),
     st.sampled_from((*TEXTS, *DATETIME_TEXTS, *DATE_TEXTS, "lead", "mql", "SPRING", "spring", "")),
     st.text(alphabet="abgGo%_서울 ", min_size=1, max_size=3),
     st.booleans(),
-    relative_values,
 )
+# contains takes plain values only: the brief gives it no meaning for a moment relative to now.
+scalars = st.one_of(plain_scalars, relative_values)
 # Leaves mostly name traits that exist, sometimes one nobody has.
 trait_names = st.sampled_from((*TRAITS, "missing_trait"))
 
@@ -308,7 +311,7 @@ def trait_leaves(draw: st.DrawFn) -> dict[str, Any]:
     if op == "in":
         return {"trait": name, "op": op, "value": draw(st.lists(scalars, min_size=1, max_size=3))}
     if op == "contains":
-        value = draw(st.one_of(st.sampled_from((*TEXTS, "old", "울", "%", "_", "a")), scalars))
+        value = draw(st.one_of(st.sampled_from((*TEXTS, "old", "울", "%", "_", "a")), plain_scalars))
         return {"trait": name, "op": op, "value": value}
     return {"trait": name, "op": op, "value": draw(scalars)}
 
@@ -324,24 +327,25 @@ def column_leaves(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def property_filters(draw: st.DrawFn) -> dict[str, Any]:
+    """One `where` filter on an event property."""
+    op = draw(st.sampled_from(("=", "!=", ">", ">=", "<", "<=", "contains")))
+    values = plain_scalars if op == "contains" else scalars
+    return {
+        "property": draw(st.sampled_from(("revenue", "plan", "items", "coupon", "missing"))),
+        "op": op,
+        "value": draw(st.one_of(st.sampled_from(REVENUES), values)),
+    }
+
+
+@st.composite
 def event_leaves(draw: st.DrawFn) -> dict[str, Any]:
     """count/sum/first/last of an event, with filters and a window."""
     agg = draw(st.sampled_from(("count", "sum", "first", "last")))
     node: dict[str, Any] = {"event": draw(st.sampled_from((*EVENT_NAMES, "Never Happened"))), "agg": agg}
     if agg == "sum":
         node["property"] = draw(st.sampled_from(("revenue", "revenue", "plan", "items", "missing")))
-    filters = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {
-                    "property": st.sampled_from(("revenue", "plan", "items", "coupon", "missing")),
-                    "op": st.sampled_from(("=", "!=", ">", ">=", "<", "<=", "contains")),
-                    "value": st.one_of(st.sampled_from(REVENUES), scalars),
-                }
-            ),
-            max_size=2,
-        )
-    )
+    filters = draw(st.lists(property_filters(), max_size=2))
     if filters:
         node["where"] = filters
     if draw(st.booleans()):
@@ -352,7 +356,7 @@ def event_leaves(draw: st.DrawFn) -> dict[str, Any]:
             st.one_of(st.integers(0, 4), st.sampled_from(REVENUES), st.sampled_from((12.5, 20)))
         )
     else:
-        node["value"] = draw(st.one_of(relative_values, st.sampled_from(DATETIME_TEXTS)))
+        node["value"] = draw(st.one_of(relative_values, st.sampled_from((*DATETIME_TEXTS, *ISO_TEXTS))))
     return node
 
 
@@ -424,6 +428,10 @@ OPERATOR_CASES = (
     'first(event "Order Completed") < now - 7 days', 'last(event "Order Completed") >= now - 30 days',
     f'last(event "Page Viewed") > "{format_datetime(THIRTY_DAYS)}"',
     'first(event "Order Completed") != now - 30 days',
+    'last(event "Order Completed") >= "2026-03-01T21:00:00+09:00"',
+    'first(event "Order Completed") <= "2026-03-01T12:00:00Z"',
+    "score = 10.0", 'count(event "Order Completed" where revenue = 10) >= 1',
+    'count(event "Order Completed" where plan = "gold ") >= 1',
     'not count(event "Order Completed") >= 1', 'not plan = "gold"', "not plan is not set",
     "has email and score > 1", "has phone or vip = true",
     'not (plan = "gold" or subscribed(email))',
