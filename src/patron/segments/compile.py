@@ -420,6 +420,13 @@ def property_filters(
     return _property_filters(_Context(conn, now, None, segment_resolver(conn)), where)
 
 
+def trait_number(conn: Connection, name: str) -> ColumnElement[Any]:
+    """A trait as a number where it is a JSON number, else NULL."""
+    return _Json(
+        _Context(conn, datetime.now(UTC), None, segment_resolver(conn)), profiles.c.traits, name
+    ).number()
+
+
 def property_number(conn: Connection, name: str, *, now: datetime) -> ColumnElement[Any]:
     """An event property as a number where it is a JSON number, else NULL (sums skip it)."""
     return _Json(_Context(conn, now, None, segment_resolver(conn)), events.c.properties, name).number()
@@ -433,4 +440,5 @@ __all__ = [
     "property_filters",
     "property_number",
     "segment_resolver",
+    "trait_number",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from patron import profiles, scoring, segments
 from patron.computed.filters import describe_filters
 from patron.errors import Invalid, PatronError
+from patron.scoring.reports import band_counts, top_leads
 from patron.scoring.rules import KINDS, REPEATS, ScoringRule
 from patron.storage.engine import transaction
 from patron.web.admin.auth import AdminSession, CsrfSession
@@ -26,7 +27,6 @@ router = APIRouter()
 TOP_LEADS = 20
 # Top leads are read from the highest score bands down until this many people are in view, then
 # ordered by score; a single band holding more than this shows a sample of it.
-TOP_LEADS_SCAN = 500
 BLANK_STAGE_ROWS = 2
 DONE = {
     "rule": "Rule saved and applied to everyone.",
@@ -153,12 +153,11 @@ def score_bands(conn: Connection, stages: list[dict[str, Any]]) -> list[tuple[st
     for n, stage in enumerate(stages):
         upper = thresholds[n + 1] if n + 1 < len(stages) else None
         edges.append((stage["name"], stage["threshold"], upper))
-    bands = []
-    for name, lower, upper in edges:
-        tree = _band_tree(lower, upper)
-        count = segments.preview(conn, tree=tree, sample=0)["count"]
-        bands.append((f"{name} ({_span(lower, upper)})", count, lower))
-    return bands
+    counts = band_counts(conn, [lower for _, lower, _ in edges])
+    return [
+        (f"{name} ({_span(lower, upper)})", count, lower)
+        for (name, lower, upper), count in zip(edges, counts, strict=True)
+    ]
 
 
 def _span(lower: float | None, upper: float | None) -> str:
@@ -167,39 +166,16 @@ def _span(lower: float | None, upper: float | None) -> str:
     return f"{lower:g}+" if upper is None else f"{lower:g}–{upper:g}"
 
 
-def _band_tree(lower: float | None, upper: float | None) -> dict[str, Any]:
-    parts = [{"trait": "lead_score", "op": ">=", "value": lower}] if lower is not None else []
-    if upper is not None:
-        parts.append({"trait": "lead_score", "op": "<", "value": upper})
-    if not parts:
-        return {"trait": "lead_score", "op": "set"}
-    return parts[0] if len(parts) == 1 else {"and": parts}
-
-
-def top_leads(conn: Connection, bands: list[tuple[str, int, float | None]]) -> list[dict[str, Any]]:
-    """The highest scores first: read from the top band down until enough people are in view."""
-    in_view = 0
-    cut: float | None = None
-    for _, count, lower in reversed(bands):
-        if in_view and in_view + count > TOP_LEADS_SCAN:
-            break
-        in_view += count
-        cut = lower
-        if in_view >= TOP_LEADS:
-            break
-    if not in_view:
-        return []
-    found = segments.preview(conn, tree=_band_tree(cut, None), sample=min(in_view, TOP_LEADS_SCAN))
-    people = profiles.get_profiles(conn, found["sample"])
-    ranked = sorted(people.values(), key=lambda p: (-float(p.traits.get("lead_score") or 0), p.id))
+def _top_leads(conn: Connection) -> list[dict[str, Any]]:
+    """The highest scores first, named for the page."""
     return [
         {
-            "id": p.id,
-            "name": profiles.display_name(p.traits) or p.traits.get("email") or p.id,
-            "score": p.traits.get("lead_score"),
-            "stage": p.traits.get("lead_stage") or "",
+            "id": lead["id"],
+            "name": profiles.display_name(lead["traits"]) or lead["traits"].get("email") or lead["id"],
+            "score": lead["score"],
+            "stage": lead["stage"] or "",
         }
-        for p in ranked[:TOP_LEADS]
+        for lead in top_leads(conn, TOP_LEADS)
     ]
 
 
@@ -222,7 +198,7 @@ def _scoring_page(
         "blank_stages": BLANK_STAGE_ROWS,
         "half_life": scoring.get_half_life_days(conn),
         "chart": bar_chart([(label, count) for label, count, _ in bands], title="People by lead score"),
-        "top": top_leads(conn, bands),
+        "top": _top_leads(conn),
         "entered": entered or RuleEntry(is_active="yes"),
         "kinds": KINDS,
         "repeats": REPEATS,
