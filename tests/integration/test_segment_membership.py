@@ -263,3 +263,64 @@ def test_size_history_counts_members_at_the_end_of_each_day(db: Database) -> Non
         (day + timedelta(days=2), 1), (day + timedelta(days=3), 1),
     ]  # fmt: skip
     assert history == expected
+
+
+# Segments whose truth changes with time alone, over the random data set of the oracle test.
+TIMED = {
+    "Recent buyers": 'count(event "Order Completed" in last 30 days) >= 1',
+    "Lapsed": 'count(event "Order Completed" in last 30 days) < 1',
+    "New": "created_at > now - 6 months",
+    "Seen this week": "seen_at >= now - 7 days",
+    "Renewal due": "renewal <= now - 1 month",
+    "Adults": "birthday <= now - 18 years",
+    "Mailable": "subscribed(email)",
+    "Offers by text": 'subscribed(sms, "offers")',
+    "Browsing": 'last(event "Page Viewed") >= now - 2 weeks',
+    "Old customers": 'first(event "Order Completed") < now - 30 days',
+    "Big spenders": 'sum(revenue of event "Order Completed" in last 1 month) >= 10',
+    "Gold this week": 'count(event "Order Completed" where plan = "gold" in last 7 days) >= 1',
+    "Quiet buyers": 'in segment "Recent buyers" and not subscribed(email)',
+}
+CHECKS = (
+    timedelta(hours=1), timedelta(days=1) - MS, timedelta(days=1), timedelta(days=1) + MS, timedelta(days=3),
+    timedelta(days=7), timedelta(days=29), timedelta(days=30), timedelta(days=30) + MS, timedelta(days=31),
+    timedelta(days=60), timedelta(days=183), timedelta(days=200), timedelta(days=400), timedelta(days=800),
+)  # fmt: skip
+
+
+def test_boundary_checks_keep_every_timed_segment_equal_to_a_fresh_evaluation(db: Database) -> None:
+    """After each boundary check, with no data written in between, every segment's members are
+    exactly whom the oracle chooses at that moment."""
+    from tests.integration.test_segment_oracle import NOW as WORLD_NOW
+    from tests.integration.test_segment_oracle import build_world, read_world
+    from tests.segment_oracle import matching
+
+    with transaction(db.engine) as conn:
+        ids = build_world(conn, seed=7)
+        for name, definition in TIMED.items():
+            segments.create_segment(conn, name=name, definition=definition, now=WORLD_NOW)
+    with db.engine.connect() as conn:
+        world = read_world(conn, ids)
+        trees = {s.name: s.tree for s in segments.list_segments(conn)}
+        previous = {s.name: set(segments.member_ids(conn, s.id)) for s in segments.list_segments(conn)}
+    moved: set[str] = set()
+    for step in CHECKS:
+        at = WORLD_NOW + step
+        with transaction(db.engine) as conn:
+            segments.cross_boundaries(conn, now=at)
+            wrong = {}
+            for segment in segments.list_segments(conn):
+                expected = matching(
+                    segment.tree, world.people, now=at, segments=trees, field_types=world.field_types
+                )
+                got = set(segments.member_ids(conn, segment.id))
+                moved |= {segment.name} if expected != previous[segment.name] else set()
+                previous[segment.name] = expected
+                if got != expected or segment.member_count != len(expected):
+                    wrong[segment.name] = (
+                        sorted(got - expected),
+                        sorted(expected - got),
+                        segment.member_count,
+                    )
+        assert not wrong, f"at now + {step}: (stale members, missing members, count) {wrong}"
+    assert len(moved) >= 8, moved  # time alone moved people in most segments: the checks were not idle
