@@ -6,10 +6,18 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from patron.worker import Worker
 from tests.conftest import Database
+
+# Known bugs, reported to the lead; strict, so a fix makes these fail until the mark goes.
+STALE_COUNT = pytest.mark.xfail(
+    strict=True,
+    reason="segments.member_count is kept by increments (membership._apply); a deleted or merged-away "
+    "profile's open stays go by ON DELETE CASCADE with no decrement, so GET /segments/{id} count stays high",
+)
 
 
 def write_key_auth(db: Database) -> dict[str, str]:
@@ -110,3 +118,42 @@ def test_a_definition_that_does_not_parse_is_refused_with_its_position(api: Test
     assert response.status_code == 422
     assert "line 1, column" in response.json()["error"]["message"]
     assert api.get("/api/v1/segments").json()["data"] == []
+
+
+@STALE_COUNT
+def test_deleting_a_member_keeps_the_count_equal_to_the_members(api: TestClient) -> None:
+    gold = save_segment(api, "Gold", 'plan = "gold"')
+    kim = new_person(api, {"email": "kim.minjun@gmail.com", "plan": "gold"})
+    lee = new_person(api, {"email": "lee.seoyeon@gmail.com", "plan": "gold"})
+    assert api.get(f"/api/v1/segments/{gold['id']}").json()["count"] == 2
+    assert api.delete(f"/api/v1/profiles/{lee}").status_code == 204
+    assert member_ids(api, gold) == [kim]
+    assert api.get(f"/api/v1/segments/{gold['id']}").json()["count"] == 1
+
+
+@STALE_COUNT
+def test_a_visitor_merged_into_a_known_buyer_counts_once(db: Database, api: TestClient) -> None:
+    buyers = save_segment(api, "Buyers", 'count(event "Order Completed") >= 1')
+    auth = write_key_auth(db)
+    api.post("/v1/track", json={"userId": "u-9", "event": "Order Completed"}, headers=auth)
+    api.post("/v1/track", json={"anonymousId": "a-9", "event": "Order Completed"}, headers=auth)
+    process_events(db)
+    assert api.get(f"/api/v1/segments/{buyers['id']}").json()["count"] == 2
+    # Signing in on the device shows the visitor and the customer are one person.
+    api.post("/v1/identify", json={"userId": "u-9", "anonymousId": "a-9", "traits": {}}, headers=auth)
+    process_events(db)
+    person = api.get("/api/v1/profiles/lookup", params={"user_id": "u-9"}).json()
+    assert member_ids(api, buyers) == [person["id"]]
+    assert api.get(f"/api/v1/segments/{buyers['id']}").json()["count"] == 1
+
+
+def test_a_number_beyond_64_bits_in_a_definition_is_compared_not_a_server_error(
+    db: Database, api: TestClient, request: pytest.FixtureRequest
+) -> None:
+    if db.name == "sqlite":
+        reason = "the value is bound as an SQLite INTEGER: OverflowError (a 500) instead of a comparison"
+        request.applymarker(pytest.mark.xfail(strict=True, raises=OverflowError, reason=reason))
+    new_person(api, {"email": "kim.minjun@gmail.com", "score": 5})
+    response = api.post("/api/v1/segments/preview", json={"definition": "score < 100000000000000000000"})
+    assert response.status_code == 200, response.text
+    assert response.json()["count"] == 1
