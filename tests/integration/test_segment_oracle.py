@@ -155,7 +155,7 @@ def _profile_spec(rng: random.Random, n: int, seed: int) -> dict[str, Any]:
             if rng.random() < 0.4:
                 properties["items"] = rng.choice(LISTS)
             if rng.random() < 0.3:
-                properties["coupon"] = rng.choice(("", "SPRING", "spring", "봄맞이"))
+                properties["coupon"] = rng.choice(("", "SPRING", "spring", "봄맞이", None))
             kind = "page" if rng.random() < 0.15 else "track"
             message = {
                 "type": kind,
