@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from patron import segments
 from patron.dedupe.survivorship import Choice, Survivorship, Version
 from patron.profiles.merges import absorbed_rows, move_profile_rows
 from patron.profiles.provenance import decode as decode_provenance
@@ -140,6 +141,7 @@ def merge_groups(
     move_profile_rows(conn, moves)
     update_many(conn, profiles, "id", KEPT_COLUMNS, kept_rows)
     insert_many(conn, profile_merges, MERGE_COLUMNS, merge_rows)
+    segments.forget(conn, absorbed_ids)
     for start in range(0, len(absorbed_ids), CHUNK):
         conn.execute(delete(profiles).where(profiles.c.id.in_(absorbed_ids[start : start + CHUNK])))
     return outcomes

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Column, Connection, Table, delete, insert, or_, select, update
 
+from patron import segments
 from patron.consent.suppression import address_hash, suppress_hashes, suppressed_hashes
 from patron.errors import Invalid
 from patron.fields.types import format_datetime
@@ -162,6 +163,7 @@ def _delete_owned_rows(conn: Connection, profile_id: str) -> dict[str, int]:
     """The profile and every row that points at it by foreign key, counted per table. Found from
     the schema, so a table added later (messages, segment memberships, scores) is erased too."""
     removed: dict[str, int] = {}
+    segments.forget(conn, [profile_id])
     for table in reversed(metadata.sorted_tables):
         columns = [
             column

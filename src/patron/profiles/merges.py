@@ -142,6 +142,9 @@ def absorb_profile(
         )
         .returning(profile_merges.c.id)
     ).scalar_one()
+    from patron.segments import forget  # segments read profiles: imported here, not above
+
+    forget(conn, [absorb])
     conn.execute(delete(profiles).where(profiles.c.id == absorb))
     return merge_id
 

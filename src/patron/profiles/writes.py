@@ -530,6 +530,9 @@ def delete_profile(conn: Connection, profile_id: str) -> None:
     from patron.consent.suppression import keep_withdrawals  # consent reads profiles: imported here
 
     keep_withdrawals(conn, [profile_id], actor="delete")
+    from patron.segments import forget  # segments read profiles: imported here, not above
+
+    forget(conn, [profile_id])
     deleted = conn.execute(delete(profiles).where(profiles.c.id == profile_id)).rowcount
     if not deleted:
         raise NotFound(f"no profile with id {profile_id!r}", field="id")

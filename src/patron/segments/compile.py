@@ -108,11 +108,10 @@ class _Context:
             self._field_types = field_types(self.conn)
         return self._field_types.get(name)
 
-    def limit(self, column: ColumnElement[Any]) -> list[ColumnElement[bool]]:
-        """`column IN (the profiles being checked)`, when only some are."""
-        if self.profile_ids is None:
-            return []
-        return [in_values(self.conn, column, self.profile_ids)]
+    @property
+    def few(self) -> bool:
+        """Only some profiles are checked: look each one's rows up rather than scan for all."""
+        return self.profile_ids is not None
 
 
 def segment_resolver(conn: Connection) -> Resolver:
@@ -151,8 +150,13 @@ def matching(
     resolve: Resolver | None = None,
 ) -> Select[Any]:
     """SELECT of the ids of the profiles the definition holds for (only among `profile_ids`)."""
-    where = condition(conn, tree, now=now, profile_ids=profile_ids, resolve=resolve)
-    query = select(profiles.c.id).where(where)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    context = _Context(conn, now, profile_ids, resolve or segment_resolver(conn))
+    # No coalesce at the top: WHERE already treats unknown as false, and a bare AND of
+    # `id IN (subquery)` terms lets both databases drive the query from the smallest set
+    # (a semi-join) instead of scanning every profile.
+    query = select(profiles.c.id).where(_compile(context, tree))
     if profile_ids is not None:
         query = query.where(in_values(conn, profiles.c.id, profile_ids))
     return query
@@ -173,10 +177,11 @@ def _compile(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
     if "segment" in node:
         return _segment(ctx, node["segment"])
     if "identity" in node:
-        wanted = select(identities.c.profile_id).where(
-            identities.c.kind == node["identity"], *ctx.limit(identities.c.profile_id)
-        )
-        return profiles.c.id.in_(wanted)
+        if ctx.few:
+            return exists().where(
+                identities.c.profile_id == profiles.c.id, identities.c.kind == node["identity"]
+            )
+        return profiles.c.id.in_(select(identities.c.profile_id).where(identities.c.kind == node["identity"]))
     if "subscribed" in node:
         return _subscribed(ctx, node["subscribed"]["channel"], node["subscribed"].get("topic") or GLOBAL)
     if "event" in node:
@@ -196,23 +201,25 @@ def _segment(ctx: _Context, name: str) -> ColumnElement[bool]:
 
 
 def _subscribed(ctx: _Context, channel: str, topic: str) -> ColumnElement[bool]:
-    holding = select(consent_states.c.profile_id).where(
+    holding = [
         consent_states.c.channel == channel,
         consent_states.c.topic == topic,
         consent_states.c.state == SUBSCRIBED,
         or_(consent_states.c.expires_at.is_(None), consent_states.c.expires_at > ctx.now),
-        *ctx.limit(consent_states.c.profile_id),
-    )
-    held = profiles.c.id.in_(holding)
-    if topic == GLOBAL:
-        return held
-    left_all = select(consent_states.c.profile_id).where(
+    ]
+    left_all = [
         consent_states.c.channel == channel,
         consent_states.c.topic == GLOBAL,
         consent_states.c.state == UNSUBSCRIBED,
-        *ctx.limit(consent_states.c.profile_id),
-    )
-    return and_(held, profiles.c.id.not_in(left_all))
+    ]
+    if ctx.few:  # a primary-key lookup per person
+        mine = consent_states.c.profile_id == profiles.c.id
+        held = exists().where(mine, *holding)
+        return held if topic == GLOBAL else and_(held, not_(exists().where(mine, *left_all)))
+    held = profiles.c.id.in_(select(consent_states.c.profile_id).where(*holding))
+    if topic == GLOBAL:
+        return held
+    return and_(held, profiles.c.id.not_in(select(consent_states.c.profile_id).where(*left_all)))
 
 
 # -- JSON values -------------------------------------------------------------------------------
@@ -371,32 +378,39 @@ def _as_moment(ctx: _Context, value: Any) -> datetime | None:
 
 
 def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
-    scope = [
-        events.c.event == node["event"],
-        events.c.profile_id.is_not(None),
-        *ctx.limit(events.c.profile_id),
-    ]
+    scope = [events.c.event == node["event"]]
+    if not ctx.few:
+        scope.append(events.c.profile_id.is_not(None))
     scope.extend(_property_filters(ctx, node.get("where") or []))
     if node.get("within"):
         within = node["within"]
         scope.append(events.c.timestamp >= moment({"minus": within["last"], "unit": within["unit"]}, ctx.now))
     op, wanted, agg = node["op"], node["value"], node["agg"]
     compare = _COMPARE[op]
-    grouped = select(events.c.profile_id).where(*scope).group_by(events.c.profile_id)
     if agg in ("first", "last"):
         at = _as_moment(ctx, wanted)
         if at is None:
             return false()
-        moment_of = func.min(events.c.timestamp) if agg == "first" else func.max(events.c.timestamp)
-        return profiles.c.id.in_(grouped.having(compare(moment_of, at)))
-    if not _is_number(wanted):
+        total: ColumnElement[Any] = (
+            func.min(events.c.timestamp) if agg == "first" else func.max(events.c.timestamp)
+        )
+        wanted_value: Any = at
+    elif not _is_number(wanted):
         return false()
-    if agg == "count":
-        total: ColumnElement[Any] = func.count()
     else:
-        total = func.coalesce(func.sum(_Json(ctx, events.c.properties, node["property"]).number()), 0)
-    held = compare(total, literal(float(wanted), Float))
-    if compare(0, wanted):  # people with no such event qualify too: exclude those who do not
+        if agg == "count":
+            total = func.count()
+        else:
+            total = func.coalesce(func.sum(_Json(ctx, events.c.properties, node["property"]).number()), 0)
+        wanted_value = literal(float(wanted), Float)
+    if ctx.few:
+        # A few people (a write just touched them): their own events, by the (profile_id, timestamp)
+        # index; an aggregate over no rows is 0 for count and sum, NULL (false) for first/last.
+        own = select(total).where(events.c.profile_id == profiles.c.id, *scope).scalar_subquery()
+        return compare(own, wanted_value)
+    grouped = select(events.c.profile_id).where(*scope).group_by(events.c.profile_id)
+    held = compare(total, wanted_value)
+    if agg in ("count", "sum") and compare(0, wanted):  # people with no such event qualify too
         return profiles.c.id.not_in(grouped.having(not_(held)))
     return profiles.c.id.in_(grouped.having(held))
 

@@ -242,6 +242,25 @@ def _record_events(conn: Connection, changes: Changes, names: dict[int, str], no
     insert_many(conn, events, _EVENT_COLUMNS, rows)
 
 
+def forget(conn: Connection, profile_ids: Sequence[str]) -> None:
+    """Before profiles are deleted (their stays go with them): take them out of segment counts."""
+    for start in range(0, len(profile_ids), CHUNK):
+        open_stays = conn.execute(
+            select(segment_memberships.c.segment_id, func.count())
+            .where(
+                in_values(conn, segment_memberships.c.profile_id, profile_ids[start : start + CHUNK]),
+                segment_memberships.c.exited_at.is_(None),
+            )
+            .group_by(segment_memberships.c.segment_id)
+        ).all()
+        for segment_id, count in open_stays:
+            conn.execute(
+                update(segments_table)
+                .where(segments_table.c.id == segment_id)
+                .values(member_count=segments_table.c.member_count - count)
+            )
+
+
 # -- time boundaries ---------------------------------------------------------------------------
 
 
