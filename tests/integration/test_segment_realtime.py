@@ -157,3 +157,29 @@ def test_a_number_beyond_64_bits_in_a_definition_is_compared_not_a_server_error(
     response = api.post("/api/v1/segments/preview", json={"definition": "score < 100000000000000000000"})
     assert response.status_code == 200, response.text
     assert response.json()["count"] == 1
+
+
+def test_members_come_a_page_at_a_time_and_history_ends_today(api: TestClient) -> None:
+    people = {new_person(api, {"email": f"reader{n}@gmail.com", "plan": "gold"}) for n in range(3)}
+    gold = save_segment(api, "Gold", 'plan = "gold"')
+    first = api.get(f"/api/v1/segments/{gold['id']}/members", params={"limit": 2, "ids_only": True}).json()
+    assert len(first["data"]) == 2 and first["next_cursor"]
+    rest = api.get(
+        f"/api/v1/segments/{gold['id']}/members",
+        params={"limit": 2, "ids_only": True, "cursor": first["next_cursor"]},
+    ).json()
+    assert rest["next_cursor"] is None and set(first["data"]) | set(rest["data"]) == people
+    sizes = api.get(f"/api/v1/segments/{gold['id']}/history", params={"days": 3}).json()["sizes"]
+    assert len(sizes) == 3 and sizes[0]["size"] == 0 and sizes[-1]["size"] == 3  # made today
+
+
+def test_redefining_a_segment_over_http_moves_people_at_once(api: TestClient) -> None:
+    kim = new_person(api, {"email": "kim.minjun@gmail.com", "plan": "gold"})
+    lee = new_person(api, {"email": "lee.seoyeon@gmail.com", "plan": "silver"})
+    segment = save_segment(api, "Chosen", 'plan = "gold"')
+    changed = api.patch(f"/api/v1/segments/{segment['id']}", json={"definition": 'plan = "silver"'})
+    assert changed.status_code == 200 and changed.json()["count"] == 1
+    assert member_ids(api, segment) == [lee]
+    named = {"segment_id": segment["id"], "segment": "Chosen"}
+    assert segment_events(api, kim) == [("Segment Exited", named)]
+    assert segment_events(api, lee) == [("Segment Entered", named)]
