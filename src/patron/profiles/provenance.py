@@ -18,6 +18,8 @@ def encode(per_trait: Mapping[str, Mapping[str, str]]) -> StoredProvenance:
     """The stored form: one [source, at, [traits]] group per write."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name, origin in per_trait.items():
+        if not origin["source"] and not origin["at"]:
+            continue  # a trait no write set (a computed one): nothing to record
         groups.setdefault((origin["source"], origin["at"]), []).append(name)
     return [[source, at, names] for (source, at), names in groups.items()]
 
