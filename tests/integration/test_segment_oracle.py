@@ -19,7 +19,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from patron.consent.ledger import Change, record_many, states_of
 from patron.consent.topics import create_topic
@@ -261,20 +261,40 @@ def compiled_ids(db: Database, tree: dict[str, Any]) -> set[str]:
         return set(conn.execute(sql_matching(conn, tree, now=NOW)).scalars())
 
 
+def rechecked_ids(db: Database, tree: dict[str, Any], few: list[str]) -> tuple[set[str], set[str]]:
+    """The same choice among a few people, as a write re-checks them: through `matching` with
+    profile_ids, and through `condition` as a column (what `react` reads)."""
+    from patron.segments.compile import condition
+    from patron.segments.compile import matching as sql_matching
+    from patron.storage.schema import profiles
+
+    with db.engine.connect() as conn:
+        chosen = set(conn.execute(sql_matching(conn, tree, now=NOW, profile_ids=few)).scalars())
+        held = condition(conn, tree, now=NOW, profile_ids=few).label("held")
+        rows = conn.execute(select(profiles.c.id, held).where(profiles.c.id.in_(few))).all()
+    return chosen, {pid for pid, is_held in rows if is_held}
+
+
 def assert_agrees(db: Database, world: World, tree: dict[str, Any]) -> set[str]:
-    """The SQL and the oracle choose the same people; returns them."""
+    """The SQL and the oracle choose the same people, over everyone and among a few; returns them."""
     expected = matching(tree, world.people, now=NOW, segments=world.segments, field_types=world.field_types)
     got = compiled_ids(db, tree)
-    if got != expected:
-        by_id = {p.id: p for p in world.people}
-        wrong = [
-            (pid, "extra" if pid in got else "missing", by_id[pid])
-            for pid in sorted(got ^ expected)
-        ][:3]  # fmt: skip
-        raise AssertionError(
-            f"{to_text(tree)}\n{tree}\nSQL and oracle differ on {len(got ^ expected)}: {wrong}"
-        )
+    _same(world, tree, "everyone", got, expected)
+    few = sorted(p.id for p in world.people)[::3]
+    by_matching, by_condition = rechecked_ids(db, tree, few)
+    _same(world, tree, "a few, by matching", by_matching, expected & set(few))
+    _same(world, tree, "a few, by condition", by_condition, expected & set(few))
     return got
+
+
+def _same(world: World, tree: dict[str, Any], how: str, got: set[str], expected: set[str]) -> None:
+    if got == expected:
+        return
+    by_id = {p.id: p for p in world.people}
+    wrong = [(pid, "extra" if pid in got else "missing", by_id[pid]) for pid in sorted(got ^ expected)][:3]
+    raise AssertionError(
+        f"{to_text(tree)} ({how})\n{tree}\nSQL and oracle differ on {len(got ^ expected)}: {wrong}"
+    )
 
 
 # ---- trees -------------------------------------------------------------------------------------

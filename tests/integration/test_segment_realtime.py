@@ -12,13 +12,6 @@ from fastapi.testclient import TestClient
 from patron.worker import Worker
 from tests.conftest import Database
 
-# Known bugs, reported to the lead; strict, so a fix makes these fail until the mark goes.
-STALE_COUNT = pytest.mark.xfail(
-    strict=True,
-    reason="segments.member_count is kept by increments (membership._apply); a deleted or merged-away "
-    "profile's open stays go by ON DELETE CASCADE with no decrement, so GET /segments/{id} count stays high",
-)
-
 
 def write_key_auth(db: Database) -> dict[str, str]:
     """The write key as HTTP Basic user, as Segment SDKs send it."""
@@ -120,7 +113,6 @@ def test_a_definition_that_does_not_parse_is_refused_with_its_position(api: Test
     assert api.get("/api/v1/segments").json()["data"] == []
 
 
-@STALE_COUNT
 def test_deleting_a_member_keeps_the_count_equal_to_the_members(api: TestClient) -> None:
     gold = save_segment(api, "Gold", 'plan = "gold"')
     kim = new_person(api, {"email": "kim.minjun@gmail.com", "plan": "gold"})
@@ -131,7 +123,6 @@ def test_deleting_a_member_keeps_the_count_equal_to_the_members(api: TestClient)
     assert api.get(f"/api/v1/segments/{gold['id']}").json()["count"] == 1
 
 
-@STALE_COUNT
 def test_a_visitor_merged_into_a_known_buyer_counts_once(db: Database, api: TestClient) -> None:
     buyers = save_segment(api, "Buyers", 'count(event "Order Completed") >= 1')
     auth = write_key_auth(db)
