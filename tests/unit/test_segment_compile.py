@@ -53,3 +53,18 @@ def test_the_compiler_and_the_oracle_agree_on_every_moment(
     assert moment(relative, now) == segment_oracle.moment(relative, now)
     if unit not in ("months", "years"):
         assert abs(moment(relative, now) - now) == timedelta(**{unit: amount})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="definition names are ASCII only ([A-Za-z_][A-Za-z0-9_.:]*) while the data dictionary accepts "
+    "any Unicode word name such as 구매_횟수: a Korean trait or property cannot be used in a segment",
+)
+def test_a_trait_named_in_korean_can_be_used_in_a_segment() -> None:
+    from patron.fields.definitions import is_field_name
+    from patron.segments import check_tree, parse
+
+    assert is_field_name("구매_횟수")
+    assert parse("구매_횟수 >= 3") == {"trait": "구매_횟수", "op": ">=", "value": 3}
+    check_tree({"event": "주문 완료", "agg": "count", "where": [{"property": "금액", "op": ">", "value": 3}],
+                "op": ">=", "value": 1})  # fmt: skip
