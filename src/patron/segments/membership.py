@@ -36,7 +36,9 @@ from sqlalchemy import (
 )
 
 from patron.errors import Invalid
+from patron.fields.definitions import field_types
 from patron.fields.types import format_datetime
+from patron.segments import local
 from patron.segments.compile import PROFILE_COLUMNS, condition, is_relative, matching, moment
 from patron.segments.store import get_segment, walk
 from patron.storage.bulk import driver_datetime, driver_json, in_values, insert_many
@@ -51,6 +53,8 @@ ENTERED, EXITED = "Segment Entered", "Segment Exited"
 EVENT_TYPE = "segment"
 SOURCE = "patron"
 CHUNK = 2000
+# Up to this many people are re-checked in memory (patron.segments.local), more in SQL.
+LOCAL_MAX = 50
 _EVENT_COLUMNS = ("profile_id", "source", "message_id", "type", "event", "properties", "context",
                   "timestamp", "received_at")  # fmt: skip
 _MEMBER_COLUMNS = ("segment_id", "profile_id", "entered_at")
@@ -144,27 +148,15 @@ def react(
     if not checked:
         return changes
     resolve = _resolver(live)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        columns = []
-        usable: list[_Live] = []
-        for segment in checked:
-            try:
-                columns.append(condition(conn, segment.tree, now=now, profile_ids=chunk, resolve=resolve))
-                usable.append(segment)
-            except Invalid as exc:  # a definition broken by a later change must not stop the rest
-                log.warning("segment %s (%s) cannot be evaluated: %s", segment.id, segment.name, exc)
+    size = LOCAL_MAX if len(ids) <= LOCAL_MAX else CHUNK
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        if len(chunk) <= LOCAL_MAX:
+            usable, matched = _matched_in_memory(conn, checked, live, chunk, now)
+        else:
+            usable, matched = _matched_in_sql(conn, checked, resolve, chunk, now)
         if not usable:
             return changes
-        query = select(profiles.c.id, *(c.label(f"s{n}") for n, c in enumerate(columns))).where(
-            in_values(conn, profiles.c.id, chunk)
-        )
-        matched = {
-            (segment.id, row[0])
-            for row in conn.execute(query)
-            for segment, held in zip(usable, row[1:], strict=True)
-            if held
-        }
         current = {
             (row.segment_id, row.profile_id)
             for row in conn.execute(
@@ -183,6 +175,65 @@ def react(
         _apply(conn, step, {s.id: s.name for s in usable}, now, record_events=True)
         changes.merge(step)
     return changes
+
+
+def _matched_in_sql(
+    conn: Connection, checked: Sequence[_Live], resolve: Any, chunk: Sequence[str], now: datetime
+) -> tuple[list[_Live], set[tuple[int, str]]]:
+    """(segments that could be checked, (segment id, profile id) that hold): one statement for all."""
+    columns = []
+    usable: list[_Live] = []
+    for segment in checked:
+        try:
+            columns.append(condition(conn, segment.tree, now=now, profile_ids=chunk, resolve=resolve))
+            usable.append(segment)
+        except Invalid as exc:  # a definition broken by a later change must not stop the rest
+            log.warning("segment %s (%s) cannot be evaluated: %s", segment.id, segment.name, exc)
+    if not usable:
+        return usable, set()
+    query = select(profiles.c.id, *(c.label(f"s{n}") for n, c in enumerate(columns))).where(
+        in_values(conn, profiles.c.id, chunk)
+    )
+    matched = {
+        (segment.id, row[0])
+        for row in conn.execute(query)
+        for segment, held in zip(usable, row[1:], strict=True)
+        if held
+    }
+    return usable, matched
+
+
+def _matched_in_memory(
+    conn: Connection, checked: Sequence[_Live], live: Sequence[_Live], chunk: Sequence[str], now: datetime
+) -> tuple[list[_Live], set[tuple[int, str]]]:
+    """The same answer for a few people, from their data read once (patron.segments.local)."""
+    trees = {segment.name: segment.tree for segment in live}
+    people = local.load_people(conn, chunk, local.event_names(trees.values()))
+    types = field_types(conn) if _asks_dates(trees.values()) else {}
+    usable: list[_Live] = []
+    matched: set[tuple[int, str]] = set()
+    for segment in checked:
+        try:
+            holding = [
+                pid for pid, person in people.items()
+                if local.holds(segment.tree, person, now=now, trees=trees, field_types=types)
+            ]  # fmt: skip
+        except Invalid as exc:
+            log.warning("segment %s (%s) cannot be evaluated: %s", segment.id, segment.name, exc)
+            continue
+        usable.append(segment)
+        matched.update((segment.id, pid) for pid in holding)
+    return usable, matched
+
+
+def _asks_dates(trees: Iterable[dict[str, Any]]) -> bool:
+    """Whether any trait is compared with a moment (a date-typed trait then compares as a date)."""
+    return any(
+        "trait" in node
+        and any(is_relative(v) for v in (node["value"] if node["op"] == "in" else [node.get("value")]))
+        for tree in trees
+        for node in walk(tree)
+    )
 
 
 def _apply(

@@ -34,6 +34,8 @@ def driver_datetime(conn: Connection, moment: datetime) -> Any:
 def in_values(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
     """`column IN values` bound as one parameter, not one per value (a 2,000-value IN list costs
     more to compile and bind than to run): an array on PostgreSQL, a JSON array on SQLite."""
+    if len(values) == 1:  # one person (a real-time write): a plain key lookup, cheapest to build
+        return column == next(iter(values))
     if conn.dialect.name == "postgresql":
         return column == any_(literal(list(values), ARRAY(column.type)))
     each = func.json_each(literal(driver_json(list(values)))).table_valued("value")
