@@ -287,6 +287,8 @@ class _Json:
         if _is_number(value):
             if self.ctx.postgresql:
                 return compare(self.number(), literal(float(value), Float))
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                value = float(value)  # beyond SQLite's integers: compared as a real, as JSON holds it
             return and_(compare(self.number(guarded=False), value), self.kind_is("number"))
         if isinstance(value, bool):
             if self.ctx.postgresql:
