@@ -284,7 +284,22 @@ def assert_agrees(db: Database, world: World, tree: dict[str, Any]) -> set[str]:
     by_matching, by_condition = rechecked_ids(db, tree, few)
     _same(world, tree, "a few, by matching", by_matching, expected & set(few))
     _same(world, tree, "a few, by condition", by_condition, expected & set(few))
+    _same(world, tree, "a few, in memory", in_memory_ids(db, world, tree, few), expected & set(few))
     return got
+
+
+def in_memory_ids(db: Database, world: World, tree: dict[str, Any], few: list[str]) -> set[str]:
+    """The same choice by the real-time path that checks a few people in memory (segments.local)."""
+    from patron.segments import local
+
+    trees = {**world.segments, "": tree}
+    with db.engine.connect() as conn:
+        people = local.load_people(conn, few, local.event_names(trees.values()))
+    return {
+        pid
+        for pid, person in people.items()
+        if local.holds(tree, person, now=NOW, trees=world.segments, field_types=world.field_types)
+    }
 
 
 def _same(world: World, tree: dict[str, Any], how: str, got: set[str], expected: set[str]) -> None:
