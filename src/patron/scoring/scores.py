@@ -82,8 +82,11 @@ def react(conn: Connection, profile_ids: Sequence[str], *, now: datetime | None 
     ids = list(dict.fromkeys(profile_ids))
     if not ids:
         return []
+    rules = list_rules(conn, active_only=True)
+    if not rules:  # nothing can have earned or lost points (rule changes recompute for themselves)
+        return []
     now = now or utcnow()
-    for rule in list_rules(conn, active_only=True):
+    for rule in rules:
         _apply(conn, rule, ids, now=now)
     return recompute(conn, ids, now=now)
 

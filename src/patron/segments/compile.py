@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -96,6 +97,7 @@ class _Context:
     resolve: Resolver
     expanding: list[str] = field(default_factory=list)
     _field_types: dict[str, str] | None = None
+    top: bool = True  # in the WHERE's top-level AND chain, where `id IN (...)` becomes a semi-join
 
     @property
     def postgresql(self) -> bool:
@@ -112,6 +114,20 @@ class _Context:
     def few(self) -> bool:
         """Only some profiles are checked: look each one's rows up rather than scan for all."""
         return self.profile_ids is not None
+
+    @property
+    def per_person(self) -> bool:
+        """Conditions are probed per person (correlated) rather than joined as one set."""
+        return self.few or not self.top
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """Compile under or/not: no longer in the top-level AND chain."""
+        was, self.top = self.top, False
+        try:
+            yield
+        finally:
+            self.top = was
 
 
 def segment_resolver(conn: Connection) -> Resolver:
@@ -171,13 +187,15 @@ def _compile(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
     if "and" in node:
         return and_(*(_compile(ctx, part) for part in node["and"]))
     if "or" in node:
-        return or_(*(_compile(ctx, part) for part in node["or"]))
+        with ctx.nested():
+            return or_(*(_compile(ctx, part) for part in node["or"]))
     if "not" in node:
-        return not_(_definite(_compile(ctx, node["not"])))
+        with ctx.nested():
+            return not_(_definite(_compile(ctx, node["not"])))
     if "segment" in node:
         return _segment(ctx, node["segment"])
     if "identity" in node:
-        if ctx.few:
+        if ctx.per_person:
             return exists().where(
                 identities.c.profile_id == profiles.c.id, identities.c.kind == node["identity"]
             )
@@ -212,14 +230,12 @@ def _subscribed(ctx: _Context, channel: str, topic: str) -> ColumnElement[bool]:
         consent_states.c.topic == GLOBAL,
         consent_states.c.state == UNSUBSCRIBED,
     ]
-    if ctx.few:  # a primary-key lookup per person
-        mine = consent_states.c.profile_id == profiles.c.id
-        held = exists().where(mine, *holding)
-        return held if topic == GLOBAL else and_(held, not_(exists().where(mine, *left_all)))
-    held = profiles.c.id.in_(select(consent_states.c.profile_id).where(*holding))
-    if topic == GLOBAL:
-        return held
-    return and_(held, profiles.c.id.not_in(select(consent_states.c.profile_id).where(*left_all)))
+    # EXISTS, a primary-key probe per person: PostgreSQL turns it into a semi-join (or anti-join)
+    # at the top level, and it never degrades into re-reading a large IN list per row, as
+    # NOT IN does once the list outgrows work_mem.
+    mine = consent_states.c.profile_id == profiles.c.id
+    held = exists().where(mine, *holding)
+    return held if topic == GLOBAL else and_(held, not_(exists().where(mine, *left_all)))
 
 
 # -- JSON values -------------------------------------------------------------------------------
@@ -405,16 +421,15 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
         else:
             total = func.coalesce(func.sum(_Json(ctx, events.c.properties, node["property"]).number()), 0)
         wanted_value = literal(float(wanted), Float)
-    if ctx.few:
-        # A few people (a write just touched them): their own events, by the (profile_id, timestamp)
-        # index; an aggregate over no rows is 0 for count and sum, NULL (false) for first/last.
+    zero_holds = agg in ("count", "sum") and compare(0, wanted)
+    if ctx.per_person or zero_holds:
+        # Each person's own events, by the (profile_id, timestamp) index: for a few people, under
+        # or/not, and where people with no such event qualify too (no NOT IN over a large list).
+        # An aggregate over no rows is 0 for count and sum, NULL (false) for first/last.
         own = select(total).where(events.c.profile_id == profiles.c.id, *scope).scalar_subquery()
         return compare(own, wanted_value)
     grouped = select(events.c.profile_id).where(*scope).group_by(events.c.profile_id)
-    held = compare(total, wanted_value)
-    if agg in ("count", "sum") and compare(0, wanted):  # people with no such event qualify too
-        return profiles.c.id.not_in(grouped.having(not_(held)))
-    return profiles.c.id.in_(grouped.having(held))
+    return profiles.c.id.in_(grouped.having(compare(total, wanted_value)))
 
 
 def _property_filters(ctx: _Context, where: Sequence[dict[str, Any]]) -> list[ColumnElement[bool]]:
