@@ -55,11 +55,6 @@ def test_the_compiler_and_the_oracle_agree_on_every_moment(
         assert abs(moment(relative, now) - now) == timedelta(**{unit: amount})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="definition names are ASCII only ([A-Za-z_][A-Za-z0-9_.:]*) while the data dictionary accepts "
-    "any Unicode word name such as 구매_횟수: a Korean trait or property cannot be used in a segment",
-)
 def test_a_trait_named_in_korean_can_be_used_in_a_segment() -> None:
     from patron.fields.definitions import is_field_name
     from patron.segments import check_tree, parse

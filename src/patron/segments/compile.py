@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -26,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    Numeric,
     Select,
     String,
     and_,
@@ -83,6 +85,11 @@ def moment(relative: dict[str, Any], now: datetime) -> datetime:
 def is_relative(value: Any) -> bool:
     """True for a {"now": {...}} value."""
     return isinstance(value, dict) and "now" in value
+
+
+def number_literal(value: int | float) -> ColumnElement[Any]:
+    """A number bound exactly (PostgreSQL numeric), so 2**53 + 1 is not 2**53."""
+    return literal(Decimal(value) if isinstance(value, int) else Decimal(repr(value)), Numeric)
 
 
 def _is_number(value: Any) -> bool:
@@ -281,9 +288,9 @@ class _Json:
 
         Unguarded on SQLite it is the raw value: for callers that check the type themselves.
         """
-        if self.ctx.postgresql:
+        if self.ctx.postgresql:  # numeric, as jsonb holds numbers: exact beyond 2**53
             raw = self.column.op("->>")(literal(self.name, String))
-            return case((self.kind_is("number"), cast(raw, Float)))
+            return case((self.kind_is("number"), cast(raw, Numeric)))
         raw = func.json_extract(self.column, json_path(self.name))
         return case((self.kind_is("number"), raw)) if guarded else raw
 
@@ -302,7 +309,7 @@ class _Json:
             value = at.date().isoformat() if as_date else format_datetime(at)
         if _is_number(value):
             if self.ctx.postgresql:
-                return compare(self.number(), literal(float(value), Float))
+                return compare(self.number(), number_literal(value))
             if isinstance(value, int) and not -(2**63) <= value < 2**63:
                 value = float(value)  # beyond SQLite's integers: compared as a real, as JSON holds it
             return and_(compare(self.number(guarded=False), value), self.kind_is("number"))
@@ -420,7 +427,7 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
             total = func.count()
         else:
             total = func.coalesce(func.sum(_Json(ctx, events.c.properties, node["property"]).number()), 0)
-        wanted_value = literal(float(wanted), Float)
+        wanted_value = number_literal(wanted) if ctx.postgresql else literal(float(wanted), Float)
     zero_holds = agg in ("count", "sum") and compare(0, wanted)
     if ctx.per_person or zero_holds:
         # Each person's own events, by the (profile_id, timestamp) index: for a few people, under

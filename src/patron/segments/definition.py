@@ -39,7 +39,7 @@ _TOKEN = re.compile(
         (?P<string>"(?:[^"\\]|\\.)*")
       | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
       | (?P<op>>=|<=|!=|=|>|<|\(|\)|\[|\]|,|-|\+)
-      | (?P<word>[A-Za-z_][A-Za-z0-9_.:]*)
+      | (?P<word>[^\W\d][\w.:]*)
     )""",
     re.VERBOSE,
 )
@@ -347,7 +347,8 @@ def _value(value: Any) -> str:
     return f"now {sign} {_number(amount)} {relative['unit']}"
 
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:]*$")
+# Letters of any script (trait names may be Korean), digits, _ . : (ext:shop), not first a digit.
+_NAME = re.compile(r"^[^\W\d][\w.:]*$")
 
 
 def check_tree(tree: Any, path: str = "tree") -> None:
