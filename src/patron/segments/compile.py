@@ -428,15 +428,19 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
         else:
             total = func.coalesce(func.sum(_Json(ctx, events.c.properties, node["property"]).number()), 0)
         wanted_value = number_literal(wanted) if ctx.postgresql else literal(float(wanted), Float)
-    zero_holds = agg in ("count", "sum") and compare(0, wanted)
-    if ctx.per_person or zero_holds:
-        # Each person's own events, by the (profile_id, timestamp) index: for a few people, under
-        # or/not, and where people with no such event qualify too (no NOT IN over a large list).
-        # An aggregate over no rows is 0 for count and sum, NULL (false) for first/last.
+    if ctx.per_person:
+        # Each person's own events, by the (profile_id, timestamp) index: for a few people, and
+        # under or/not. An aggregate over no rows is 0 for count and sum, NULL (false) for first/last.
         own = select(total).where(events.c.profile_id == profiles.c.id, *scope).scalar_subquery()
         return compare(own, wanted_value)
     grouped = select(events.c.profile_id).where(*scope).group_by(events.c.profile_id)
-    return profiles.c.id.in_(grouped.having(compare(total, wanted_value)))
+    held = compare(total, wanted_value)
+    if agg in ("count", "sum") and compare(0, wanted):
+        # People with no such event qualify too: everyone but those whose events break it, as an
+        # anti-join over one grouped scan (NOT IN would re-read a list too big for memory per row).
+        breaking = grouped.having(not_(held)).subquery("breaking")
+        return not_(exists().where(breaking.c.profile_id == profiles.c.id))
+    return profiles.c.id.in_(grouped.having(held))
 
 
 def _property_filters(ctx: _Context, where: Sequence[dict[str, Any]]) -> list[ColumnElement[bool]]:
