@@ -33,8 +33,25 @@ def load_demo_events(
     """Load the demo plan, send the demo's events as the web shop would, build the timelines."""
     with transaction(engine) as conn:
         apply_plan(conn, load_yaml(DEMO_PLAN_YAML))
-        plan = load_checker(conn)
     messages = generate_events(exports, seed=seed)
+    return send_events(
+        engine, messages, rules=rules, default_region=default_region, progress=progress,
+        labels=("Sending events", "Building timelines"),
+    )  # fmt: skip
+
+
+def send_events(
+    engine: Engine,
+    messages: list[dict[str, Any]],
+    *,
+    rules: IdentityRules,
+    default_region: str | None,
+    progress: Progress | None = None,
+    labels: tuple[str, str] = ("Sending events", "Building timelines"),
+) -> dict[str, Any]:
+    """Send messages through /v1's intake as the web shop would, then process them into timelines."""
+    with transaction(engine, write=False) as conn:
+        plan = load_checker(conn)
     source = Source("web", "flag")
     accepted = rejected = 0
     for start in range(0, len(messages), BATCH):
@@ -45,7 +62,7 @@ def load_demo_events(
         accepted += result.accepted
         rejected += len(result.rejected)
         if progress:
-            progress("Sending events", min(start + BATCH, len(messages)), len(messages))
+            progress(labels[0], min(start + BATCH, len(messages)), len(messages))
     processed = 0
     while True:
         with transaction(engine) as conn:
@@ -54,5 +71,5 @@ def load_demo_events(
             break
         processed += done.events
         if progress:
-            progress("Building timelines", processed, accepted)
+            progress(labels[1], processed, accepted)
     return {"sent": len(messages), "accepted": accepted, "rejected": rejected, "processed": processed}

@@ -20,21 +20,18 @@ from sqlalchemy import Connection, Engine, func, select
 
 from patron import scoring
 from patron.demo.behaviour import LIBRARY, PRODUCTS
+from patron.demo.loading import send_events
 from patron.identity.rules import IdentityRules
 from patron.segments import create_segment, evaluate, list_segments, matching, parse
 from patron.storage.engine import transaction
 from patron.storage.schema import identities, profiles
 from patron.storage.traits import trait_text
 from patron.storage.types import utcnow
-from patron.tracking.dictionary import load_checker
-from patron.tracking.intake import Source, prepare, store
-from patron.tracking.processing import process_chunk
 
 Progress = Callable[[str, int, int], None]
 Product = tuple[str, str, str, int]  # id, name, category, price in won
 HISTORY_DAYS = 90
 STEP_DAYS = 3  # how often the replay re-evaluates: the chart's resolution
-BATCH = 500
 MAX_BUYERS = 12
 LOOKER_SHARE, VISITOR_SHARE = 0.03, 0.2
 DESK_LAMP = next(product for product in PRODUCTS if product[0] == "p-103")
@@ -108,7 +105,10 @@ def load_demo_segments(
             return {"skipped": "segments already loaded", "segments": _sizes(conn)}
         activity = RecentActivity(random.Random(f"segments-{seed}"), now)
         messages = activity.messages(conn)
-    sent = _send(engine, messages, rules=rules, default_region=default_region, progress=progress)
+    sent = send_events(
+        engine, messages, rules=rules, default_region=default_region, progress=progress,
+        labels=("Recent activity", "Recent activity"),
+    )["accepted"]  # fmt: skip
     with transaction(engine) as conn:
         # After the recent activity: a new rule scores everyone's past events, faded by their age.
         scoring.set_stages(
@@ -264,32 +264,3 @@ def _currency(country: str) -> str:
 
 def _price(won: int, currency: str) -> float:
     return won if currency == "KRW" else round(won / 1300, 2)
-
-
-def _send(
-    engine: Engine,
-    messages: list[dict[str, Any]],
-    *,
-    rules: IdentityRules,
-    default_region: str | None,
-    progress: Progress | None,
-) -> int:
-    """Send messages as the web shop would and build the timelines; returns how many were stored."""
-    with transaction(engine, write=False) as conn:
-        plan = load_checker(conn)
-    source = Source("web", "flag")
-    accepted = 0
-    for start in range(0, len(messages), BATCH):
-        prepared = prepare(messages[start : start + BATCH], source=source, received_at=utcnow(),
-                           rules=rules, plan=plan)  # fmt: skip
-        with transaction(engine) as conn:
-            accepted += store(conn, prepared).accepted
-    processed = 0
-    while True:
-        with transaction(engine) as conn:
-            done = process_chunk(conn, rules=rules, default_region=default_region)
-        if not done.events:
-            return accepted
-        processed += done.events
-        if progress:
-            progress("Recent activity", processed, accepted)

@@ -54,7 +54,7 @@ from patron.storage.schema import segments as segments_table
 from patron.storage.traits import json_path
 
 PROFILE_COLUMNS = {"created_at": profiles.c.created_at, "updated_at": profiles.c.updated_at}
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
     "!=": operator.ne,
     ">": operator.gt,
@@ -158,10 +158,14 @@ def condition(
     resolve: Resolver | None = None,
 ) -> ColumnElement[bool]:
     """The definition as a true-or-false SQL condition on the `profiles` table."""
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    context = _Context(conn, now, profile_ids, resolve or segment_resolver(conn))
-    return _definite(_compile(context, tree))
+    return _definite(_compile(_context(conn, now, profile_ids, resolve), tree))
+
+
+def _context(
+    conn: Connection, now: datetime, profile_ids: Sequence[str] | None, resolve: Resolver | None
+) -> _Context:
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return _Context(conn, aware, profile_ids, resolve or segment_resolver(conn))
 
 
 def matching(
@@ -173,9 +177,7 @@ def matching(
     resolve: Resolver | None = None,
 ) -> Select[Any]:
     """SELECT of the ids of the profiles the definition holds for (only among `profile_ids`)."""
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    context = _Context(conn, now, profile_ids, resolve or segment_resolver(conn))
+    context = _context(conn, now, profile_ids, resolve)
     # No coalesce at the top: WHERE already treats unknown as false, and a bare AND of
     # `id IN (subquery)` terms lets both databases drive the query from the smallest set
     # (a semi-join) instead of scanning every profile.
@@ -303,7 +305,7 @@ class _Json:
 
     def compare(self, op: str, value: Any, *, as_date: bool = False) -> ColumnElement[bool]:
         """`key OP value` under the typing rule: only a value of the compared type can hold."""
-        compare = _COMPARE[op]
+        compare = COMPARE[op]
         if is_relative(value):
             at = moment(value["now"], self.ctx.now)
             value = at.date().isoformat() if as_date else format_datetime(at)
@@ -382,7 +384,7 @@ def _profile_column(ctx: _Context, column: ColumnElement[Any], op: str, value: A
     if op == "contains":
         return false()
     at = _as_moment(ctx, value)
-    return false() if at is None else _COMPARE[op](column, at)
+    return false() if at is None else COMPARE[op](column, at)
 
 
 def _as_moment(ctx: _Context, value: Any) -> datetime | None:
@@ -411,7 +413,7 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
         within = node["within"]
         scope.append(events.c.timestamp >= moment({"minus": within["last"], "unit": within["unit"]}, ctx.now))
     op, wanted, agg = node["op"], node["value"], node["agg"]
-    compare = _COMPARE[op]
+    compare = COMPARE[op]
     if agg in ("first", "last"):
         at = _as_moment(ctx, wanted)
         if at is None:
