@@ -63,6 +63,8 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "<=": operator.le,
 }
 _FIXED_UNITS = {"minutes", "hours", "days", "weeks"}
+# (aggregate, comparison) where one qualifying event settles it: max > M iff some event is after M.
+_ANY_EVENT_DECIDES = {("last", ">"), ("last", ">="), ("first", "<"), ("first", "<=")}
 Resolver = Callable[[str], dict[str, Any]]
 
 
@@ -405,9 +407,9 @@ def _as_moment(ctx: _Context, value: Any) -> datetime | None:
 
 
 def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
+    # No `profile_id IS NOT NULL`: a NULL id never equals a profile's, and that range would
+    # tempt SQLite to walk the (profile_id, timestamp) index over every event.
     scope = [events.c.event == node["event"]]
-    if not ctx.few:
-        scope.append(events.c.profile_id.is_not(None))
     scope.extend(_property_filters(ctx, node.get("where") or []))
     if node.get("within"):
         within = node["within"]
@@ -435,13 +437,26 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
         # under or/not. An aggregate over no rows is 0 for count and sum, NULL (false) for first/last.
         own = select(total).where(events.c.profile_id == profiles.c.id, *scope).scalar_subquery()
         return compare(own, wanted_value)
-    grouped = select(events.c.profile_id).where(*scope).group_by(events.c.profile_id)
+    # Grouped by an expression on SQLite: grouped by the bare column it walks the (profile_id,
+    # timestamp) index over every event of every name to avoid a sort (210 s against 1.4 s for
+    # one name's events among 10,000,000, bench/segments.py).
+    person = events.c.profile_id if ctx.postgresql else events.c.profile_id.op("||")("")
+    if (agg, op) in _ANY_EVENT_DECIDES:
+        # last(...) > M holds when any such event is after M (first(...) < M: any before): a
+        # range of the (event, timestamp) index, no grouping.
+        return profiles.c.id.in_(
+            select(events.c.profile_id).where(*scope, compare(events.c.timestamp, wanted_value))
+        )
+    grouped = select(person).where(*scope).group_by(person)
     held = compare(total, wanted_value)
     if agg in ("count", "sum") and compare(0, wanted):
         # People with no such event qualify too: everyone but those whose events break it, as an
         # anti-join over one grouped scan (NOT IN would re-read a list too big for memory per row).
-        breaking = grouped.having(not_(held)).subquery("breaking")
-        return not_(exists().where(breaking.c.profile_id == profiles.c.id))
+        breaking = grouped.having(not_(held))
+        if ctx.postgresql:  # an anti-join; SQLite would re-run a correlated derived table per row
+            found = breaking.subquery("breaking")
+            return not_(exists().where(found.c[0] == profiles.c.id))
+        return profiles.c.id.not_in(breaking.where(events.c.profile_id.is_not(None)))
     return profiles.c.id.in_(grouped.having(held))
 
 
