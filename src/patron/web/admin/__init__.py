@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from patron.web.admin import auth, consent, duplicates, forms, pages, quality, scoring, segments, tracking
+from patron.web.admin import (
+    auth,
+    computed,
+    consent,
+    duplicates,
+    forms,
+    pages,
+    quality,
+    scoring,
+    segments,
+    tracking,
+)
 from patron.web.admin.auth import CsrfFailed, LoginRequired
 from patron.web.admin.render import HERE
 
@@ -16,6 +27,7 @@ router.include_router(consent.router)
 router.include_router(forms.router)
 router.include_router(segments.router)
 router.include_router(scoring.router)
+router.include_router(computed.router)
 STATIC_DIR = HERE / "static"
 
 __all__ = ["STATIC_DIR", "CsrfFailed", "LoginRequired", "router"]

@@ -106,12 +106,6 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
     )
 
 
-@router.get("/fields", response_class=HTMLResponse)
-def data_dictionary(request: Request, session: AdminSession, conn: ReadDB) -> Response:
-    """The data dictionary: standard and custom fields with type, source and description."""
-    return page(request, "fields.html", {"active": "fields", "fields": fields.list_fields(conn)})
-
-
 @router.get("/imports", response_class=HTMLResponse)
 def imports_page(request: Request, session: AdminSession, conn: ReadDB, error: str | None = None) -> Response:
     """Upload a CSV; recent imports."""

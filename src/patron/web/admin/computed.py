@@ -1,0 +1,105 @@
+"""Admin: computed traits, on the data dictionary page (list, define, delete)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection
+
+from patron import computed, fields
+from patron.computed.definitions import EVENT_KINDS
+from patron.computed.filters import describe_filters
+from patron.errors import PatronError
+from patron.storage.engine import transaction
+from patron.web.admin.auth import AdminSession, CsrfSession
+from patron.web.admin.render import page
+from patron.web.admin.scoring import parse_filters
+from patron.web.deps import EngineDep, ReadDB
+from patron.web.errors import status_of
+
+router = APIRouter()
+DONE = {"saved": "Computed trait saved and computed for everyone.", "deleted": "Computed trait deleted."}
+
+
+class ComputedEntry(BaseModel):
+    """A computed trait as the form posts it; filters in the definition language."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = ""
+    kind: str = "count"
+    event: str = ""
+    property: str = ""
+    where: str = ""
+    description: str = ""
+
+
+def fields_page(
+    request: Request,
+    conn: Connection,
+    *,
+    entered: ComputedEntry | None = None,
+    error: str | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The data dictionary with its computed traits and the form to define one."""
+    defined = [
+        {**trait.as_dict(), "filters": describe_filters(trait.where)}
+        for trait in computed.list_computed(conn)
+    ]
+    context: dict[str, Any] = {
+        "active": "fields",
+        "fields": fields.list_fields(conn),
+        "computed": defined,
+        "kinds": EVENT_KINDS,
+        "entered": entered or ComputedEntry(),
+        "error": error,
+        "done": done,
+    }
+    return page(request, "fields.html", context, status_code=status_code)
+
+
+@router.get("/fields", response_class=HTMLResponse)
+def data_dictionary(
+    request: Request, session: AdminSession, conn: ReadDB, done: str | None = None
+) -> Response:
+    """The data dictionary: standard, custom and computed fields with type, source and description."""
+    return fields_page(request, conn, done=DONE.get(done or ""))
+
+
+@router.post("/fields/computed")
+def define(
+    request: Request, session: CsrfSession, engine: EngineDep, entry: Annotated[ComputedEntry, Form()]
+) -> Response:
+    """Define a computed trait; it is computed for everyone at once."""
+    try:
+        with transaction(engine) as conn:
+            computed.define_computed(
+                conn,
+                name=entry.name.strip(),
+                kind=entry.kind,
+                event=entry.event.strip() or None,
+                property=entry.property.strip() or None,
+                where=parse_filters(entry.where),
+                description=entry.description.strip(),
+            )
+    except PatronError as exc:
+        with transaction(engine, write=False) as conn:
+            return fields_page(request, conn, entered=entry, error=exc.message, status_code=status_of(exc))
+    return RedirectResponse("/admin/fields?done=saved#computed", status_code=303)
+
+
+@router.post("/fields/computed/{name}/delete")
+def delete(request: Request, name: str, session: CsrfSession, engine: EngineDep) -> Response:
+    """Delete a computed trait (built-in ones stay) and remove it from profiles."""
+    try:
+        with transaction(engine) as conn:
+            computed.delete_computed(conn, name)
+    except PatronError as exc:
+        with transaction(engine, write=False) as conn:
+            return fields_page(request, conn, error=exc.message, status_code=status_of(exc))
+    return RedirectResponse("/admin/fields?done=deleted#computed", status_code=303)
