@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from patron.computed.few import FEW, refresh_few
 from patron.computed.filters import check_filters
 from patron.computed.refresh import refresh_trait
 from patron.errors import Conflict, Invalid, NotFound
@@ -174,6 +175,8 @@ def refresh(
         return 0
     ids = None if profile_ids is None else list(dict.fromkeys(profile_ids))
     traits = [t for t in list_computed(conn) if names is None or t.name in names]
+    if ids is not None and len(ids) <= FEW:
+        return refresh_few(conn, traits, ids, now=now)
     return sum(refresh_trait(conn, trait, ids, now=now) for trait in traits)
 
 
