@@ -394,14 +394,14 @@ def _profile_column(ctx: _Context, column: ColumnElement[Any], op: str, value: A
         return or_(*(_profile_column(ctx, column, "=", each) for each in value))
     if op == "contains":
         return false()
-    at = _as_moment(ctx, value)
+    at = as_moment(value, ctx.now)
     return false() if at is None else COMPARE[op](column, at)
 
 
-def _as_moment(ctx: _Context, value: Any) -> datetime | None:
+def as_moment(value: Any, now: datetime) -> datetime | None:
     """A now-relative value or an ISO date/time text as an aware datetime; None for other values."""
     if is_relative(value):
-        return moment(value["now"], ctx.now)
+        return moment(value["now"], now)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -426,7 +426,7 @@ def _event(ctx: _Context, node: dict[str, Any]) -> ColumnElement[bool]:
     op, wanted, agg = node["op"], node["value"], node["agg"]
     compare = COMPARE[op]
     if agg in ("first", "last"):
-        at = _as_moment(ctx, wanted)
+        at = as_moment(wanted, ctx.now)
         if at is None:
             return false()
         total: ColumnElement[Any] = (
@@ -501,6 +501,7 @@ def property_number(conn: Connection, name: str, *, now: datetime) -> ColumnElem
 
 
 __all__ = [
+    "as_moment",
     "condition",
     "is_relative",
     "matching",

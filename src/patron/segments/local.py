@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from patron.consent.model import GLOBAL, SUBSCRIBED, UNSUBSCRIBED
 from patron.errors import Invalid
 from patron.fields.types import format_datetime
-from patron.segments.compile import COMPARE, PROFILE_COLUMNS, is_relative, moment
+from patron.segments.compile import COMPARE, PROFILE_COLUMNS, as_moment, is_relative, moment
 from patron.segments.store import walk
 from patron.storage.bulk import in_values
 from patron.storage.schema import consent_states, events, identities, profiles
@@ -164,20 +164,6 @@ def _value(actual: Any, op: str, expected: Any, now: datetime, *, as_date: bool 
     return _typed(actual, op, expected)
 
 
-def _as_moment(value: Any, now: datetime) -> datetime | None:
-    if is_relative(value):
-        return moment(value["now"], now)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise Invalid(
-                f"{value!r} is not a date or time (use ISO 8601, like 2026-05-01)", field="definition"
-            ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
 def _trait(node: Mapping[str, Any], person: Person, now: datetime, field_types: Mapping[str, str]) -> bool:
     name, op, value = node["trait"], node["op"], node.get("value")
     if name in PROFILE_COLUMNS:
@@ -188,7 +174,7 @@ def _trait(node: Mapping[str, Any], person: Person, now: datetime, field_types: 
             return False
         values = value if op == "in" else [value]
         compare = COMPARE["=" if op == "in" else op]
-        moments = [_as_moment(v, now) for v in values]
+        moments = [as_moment(v, now) for v in values]
         return any(at is not None and compare(column, at) for at in moments)
     actual = person.traits.get(name, _MISSING)
     if op == "set":
@@ -223,7 +209,7 @@ def _event(node: Mapping[str, Any], person: Person, now: datetime) -> bool:
     op, wanted, agg = node["op"], node["value"], node["agg"]
     compare = COMPARE[op]
     if agg in ("first", "last"):
-        at = _as_moment(wanted, now)
+        at = as_moment(wanted, now)
         if at is None or not found:
             return False
         times = [timestamp for timestamp, _ in found]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,7 +27,6 @@ from sqlalchemy import (
     and_,
     cast,
     func,
-    literal,
     or_,
     select,
     type_coerce,
@@ -38,6 +37,7 @@ from sqlalchemy import (
 from patron.errors import Invalid
 from patron.fields.definitions import field_types
 from patron.fields.types import format_datetime
+from patron.profiles.queries import Profile, get_profiles
 from patron.segments import local
 from patron.segments.compile import PROFILE_COLUMNS, condition, is_relative, matching, moment
 from patron.segments.store import get_segment, walk
@@ -45,7 +45,7 @@ from patron.storage.bulk import driver_datetime, driver_json, in_values, insert_
 from patron.storage.ids import new_ids
 from patron.storage.schema import consent_states, events, profiles, segment_memberships
 from patron.storage.schema import segments as segments_table
-from patron.storage.traits import json_path
+from patron.storage.traits import trait_text
 from patron.storage.types import utcnow
 
 log = logging.getLogger("patron.segments")
@@ -419,10 +419,9 @@ def _trait_crossing(
     if name in PROFILE_COLUMNS:
         column = PROFILE_COLUMNS[name]
         return select(profiles.c.id).where(column >= low, column <= high)
-    if conn.dialect.name == "postgresql":
-        text = type_coerce(profiles.c.traits.op("->>")(literal(name)), String).collate("C")
-    else:
-        text = func.json_extract(profiles.c.traits, json_path(name))
+    text = trait_text(conn.dialect.name, name)
+    if conn.dialect.name == "postgresql":  # ranges of ISO text in byte order, whatever the collation
+        text = type_coerce(text, String).collate("C")
     # Datetime text, or a bare date: both sort by time, so one range covers both forms.
     return select(profiles.c.id).where(
         or_(
@@ -450,6 +449,17 @@ def members(
         query = query.where(segment_memberships.c.profile_id > cursor)
     ids = list(conn.execute(query).scalars())
     return ids[:limit], (ids[limit - 1] if len(ids) > limit else None)
+
+
+def iter_members(conn: Connection, segment_id: int, *, batch_size: int = 1000) -> Iterator[Profile]:
+    """The segment's current members as profiles, a page at a time (constant memory)."""
+    cursor: str | None = None
+    while True:
+        ids, cursor = members(conn, segment_id, cursor=cursor, limit=batch_size)
+        found = get_profiles(conn, ids)
+        yield from (found[profile_id] for profile_id in ids if profile_id in found)
+        if not cursor:
+            return
 
 
 def member_ids(conn: Connection, segment_id: int) -> list[str]:
