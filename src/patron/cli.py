@@ -21,7 +21,7 @@ from patron.cli_dedupe import dedupe_app
 from patron.cli_gdpr import gdpr_app
 from patron.cli_quality import quality_app
 from patron.cli_scoring import scoring_app
-from patron.cli_segments import iter_members, segments_app
+from patron.cli_segments import segments_app
 from patron.cli_support import (
     JsonOption,
     command_transaction,
@@ -45,7 +45,7 @@ from patron.profiles.export import FORMATS, write_csv, write_jsonl
 from patron.quality.service import refresh_and_report
 from patron.quality.snapshots import record_snapshot
 from patron.quality.sources import FIX, REJECT, check_policy, set_policy
-from patron.segments import find_segment
+from patron.segments import find_segment, iter_members
 from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import Connection
 
 from patron.cli_support import JsonOption, command_transaction, emit, out
-from patron.profiles import Profile, get_profiles
+from patron.profiles import get_profiles
 from patron.segments import (
     create_segment,
     delete_segment,
@@ -26,17 +24,6 @@ segments_app = typer.Typer(
     help="Segments: who matches a definition, kept up to date as data arrives.", no_args_is_help=True
 )
 SegmentArgument = Annotated[str, typer.Argument(help="The segment's id or name")]
-
-
-def iter_members(conn: Connection, segment_id: int, *, batch_size: int = 1000) -> Iterator[Profile]:
-    """The segment's current members as profiles, a page at a time (constant memory)."""
-    cursor: str | None = None
-    while True:
-        ids, cursor = members(conn, segment_id, cursor=cursor, limit=batch_size)
-        found = get_profiles(conn, ids)
-        yield from (found[profile_id] for profile_id in ids if profile_id in found)
-        if not cursor:
-            return
 
 
 @segments_app.command("list")
