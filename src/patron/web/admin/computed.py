@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from patron import computed, fields
 from patron.computed.definitions import EVENT_KINDS
 from patron.computed.filters import describe_filters
-from patron.errors import PatronError
-from patron.storage.engine import transaction
 from patron.web.admin.auth import AdminSession, CsrfSession
-from patron.web.admin.render import page
+from patron.web.admin.render import attempt, page
 from patron.web.admin.scoring import parse_filters
 from patron.web.deps import EngineDep, ReadDB
-from patron.web.errors import status_of
 
 router = APIRouter()
 DONE = {"saved": "Computed trait saved and computed for everyone.", "deleted": "Computed trait deleted."}
@@ -76,30 +73,33 @@ def define(
     request: Request, session: CsrfSession, engine: EngineDep, entry: Annotated[ComputedEntry, Form()]
 ) -> Response:
     """Define a computed trait; it is computed for everyone at once."""
-    try:
-        with transaction(engine) as conn:
-            computed.define_computed(
-                conn,
-                name=entry.name.strip(),
-                kind=entry.kind,
-                event=entry.event.strip() or None,
-                property=entry.property.strip() or None,
-                where=parse_filters(entry.where),
-                description=entry.description.strip(),
-            )
-    except PatronError as exc:
-        with transaction(engine, write=False) as conn:
-            return fields_page(request, conn, entered=entry, error=exc.message, status_code=status_of(exc))
-    return RedirectResponse("/admin/fields?done=saved#computed", status_code=303)
+
+    def act(conn: Connection) -> str:
+        computed.define_computed(
+            conn,
+            name=entry.name.strip(),
+            kind=entry.kind,
+            event=entry.event.strip() or None,
+            property=entry.property.strip() or None,
+            where=parse_filters(entry.where),
+            description=entry.description.strip(),
+        )
+        return "/admin/fields?done=saved#computed"
+
+    def again(conn: Connection, error: str, status: int) -> Response:
+        return fields_page(request, conn, entered=entry, error=error, status_code=status)
+
+    return attempt(engine, act, again)
 
 
 @router.post("/fields/computed/{name}/delete")
 def delete(request: Request, name: str, session: CsrfSession, engine: EngineDep) -> Response:
     """Delete a computed trait (built-in ones stay) and remove it from profiles."""
-    try:
-        with transaction(engine) as conn:
-            computed.delete_computed(conn, name)
-    except PatronError as exc:
-        with transaction(engine, write=False) as conn:
-            return fields_page(request, conn, error=exc.message, status_code=status_of(exc))
-    return RedirectResponse("/admin/fields?done=deleted#computed", status_code=303)
+
+    def act(conn: Connection) -> str:
+        computed.delete_computed(conn, name)
+        return "/admin/fields?done=deleted#computed"
+
+    return attempt(
+        engine, act, lambda conn, error, status: fields_page(request, conn, error=error, status_code=status)
+    )

@@ -80,9 +80,7 @@ def profiling_page(request: Request, session: AdminSession, conn: ReadDB) -> Res
 
 
 @router.get("/quality/standards", response_class=HTMLResponse)
-def standards_page(
-    request: Request, session: AdminSession, conn: ReadDB, preview: bool = False
-) -> Response:
+def standards_page(request: Request, session: AdminSession, conn: ReadDB, preview: bool = False) -> Response:
     """The standardisation rules; with ?preview=1, what re-applying them to stored profiles would do.
 
     The preview reads every profile holding a field the rules touch, so it runs on request only.

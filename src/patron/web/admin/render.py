@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection, Engine
 
 from patron import __version__
+from patron.errors import PatronError
 from patron.fields import format_datetime
 from patron.profiles import display_name
+from patron.storage.engine import transaction
+from patron.web.errors import status_of
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -69,3 +74,17 @@ def page(request: Request, template: str, context: dict[str, Any], *, status_cod
     response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+def attempt(
+    engine: Engine, act: Callable[[Connection], str], again: Callable[[Connection, str, int], Response]
+) -> Response:
+    """Run a change in its own transaction and go where it says; when the domain refuses it,
+    roll back and render the page again with the reason."""
+    try:
+        with transaction(engine) as conn:
+            target = act(conn)
+    except PatronError as exc:
+        with transaction(engine, write=False) as conn:
+            return again(conn, exc.message, status_of(exc))
+    return RedirectResponse(target, status_code=303)

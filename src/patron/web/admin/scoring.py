@@ -3,25 +3,22 @@ thresholds, how fast points fade, how scores are spread and who the top leads ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from patron import profiles, scoring, segments
 from patron.computed.filters import describe_filters
-from patron.errors import Invalid, PatronError
+from patron.errors import Invalid
 from patron.scoring.reports import band_counts, top_leads
 from patron.scoring.rules import KINDS, REPEATS, ScoringRule
-from patron.storage.engine import transaction
 from patron.web.admin.auth import AdminSession, CsrfSession
 from patron.web.admin.charts import bar_chart
-from patron.web.admin.render import page
+from patron.web.admin.render import attempt, page
 from patron.web.deps import EngineDep, ReadDB
-from patron.web.errors import status_of
 
 router = APIRouter()
 TOP_LEADS = 20
@@ -34,20 +31,6 @@ DONE = {
     "stages": "Stages saved; everyone was moved to their new stage.",
     "half_life": "Half-life saved; every score was recomputed.",
 }
-
-
-def _attempt(
-    engine: Engine, act: Callable[[Connection], str], again: Callable[[Connection, str, int], Response]
-) -> Response:
-    """Run a change in its own transaction and go where it says; when the domain refuses it,
-    roll back and render the page again with the reason."""
-    try:
-        with transaction(engine) as conn:
-            target = act(conn)
-    except PatronError as exc:
-        with transaction(engine, write=False) as conn:
-            return again(conn, exc.message, status_of(exc))
-    return RedirectResponse(target, status_code=303)
 
 
 # --- Rules as the form posts them -------------------------------------------------------------
@@ -224,7 +207,7 @@ def create_rule(
         scoring.create_rule(conn, entry.fields())
         return "/admin/scoring?done=rule#rules"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _scoring_page(
@@ -276,7 +259,7 @@ def update_rule(
         scoring.update_rule(conn, rule_id, changes)
         return "/admin/scoring?done=rule#rules"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _rule_page(
@@ -299,7 +282,7 @@ def set_rule_active(
         scoring.update_rule(conn, rule_id, {"is_active": is_active == "yes"})
         return "/admin/scoring?done=rule#rules"
 
-    return _attempt(
+    return attempt(
         engine, act, lambda conn, error, status: _scoring_page(request, conn, error=error, status_code=status)
     )
 
@@ -312,7 +295,7 @@ def delete_rule(request: Request, rule_id: int, session: CsrfSession, engine: En
         scoring.delete_rule(conn, rule_id)
         return "/admin/scoring?done=deleted#rules"
 
-    return _attempt(
+    return attempt(
         engine, act, lambda conn, error, status: _scoring_page(request, conn, error=error, status_code=status)
     )
 
@@ -336,7 +319,7 @@ def save_stages(
         scoring.set_stages(conn, rows)
         return "/admin/scoring?done=stages#stages"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _scoring_page(
@@ -367,7 +350,7 @@ def save_half_life(
         scoring.set_half_life(conn, value)
         return "/admin/scoring?done=half_life#half-life"
 
-    return _attempt(
+    return attempt(
         engine, act, lambda conn, error, status: _scoring_page(request, conn, error=error, status_code=status)
     )
 
