@@ -14,6 +14,7 @@ from patron import computed
 from patron.errors import Conflict, Invalid, NotFound
 from patron.fields import get_field
 from patron.fields.types import format_datetime
+from patron.imports.runner import run_import
 from patron.storage.engine import transaction
 from patron.storage.schema import profiles
 from patron.worker import Worker
@@ -270,3 +271,50 @@ def test_seeding_builtins_twice_adds_nothing(db: Database, shoppers: dict[str, s
         assert computed.seed_builtins(conn, now=NOW) == 0
         names = [t.name for t in computed.list_computed(conn)]
     assert names[:6] == sorted(b["name"] for b in computed.BUILTINS)
+
+
+def import_csv(db: Database, text: str) -> dict[str, Any]:
+    """Import a CSV as `patron import` does; the summary's JSON form."""
+    summary = run_import(
+        db.engine, text.encode(), source="shop", default_region=None, batch_size=100, parallel_min_rows=10**9
+    )
+    return summary.as_dict()
+
+
+def test_an_import_that_merges_a_visitor_in_brings_the_visitors_orders_along(
+    db: Database, api: TestClient, shoppers: dict[str, str]
+) -> None:
+    track(
+        api,
+        db,
+        [{"userId": "park", "event": "Order Completed", "at": days_ago(9), "properties": {"revenue": 8}}],
+    )
+    assert traits_of(db, shoppers["park"])["order_count"] == 1
+    key = base64.b64encode(f"{db.write_key}:".encode()).decode()
+    visit = {
+        "type": "track",
+        "anonymousId": "browser-park",
+        "event": "Order Completed",
+        "properties": {"revenue": 42},
+        "timestamp": format_datetime(days_ago(4)),
+        "messageId": "park-anonymous-order",
+    }
+    response = api.post("/v1/batch", json={"batch": [visit]}, headers={"Authorization": f"Basic {key}"})
+    assert response.status_code == 200, response.text
+    worker = Worker(db.engine, db.settings)
+    while worker.process_events():
+        pass
+
+    # Kim's row only changes a trait: the computed values read from events stay as they were.
+    summary = import_csv(
+        db, "email,anonymous_id,city\npark@example.com,browser-park,Busan\nkim@example.com,,Seoul\n"
+    )
+    assert (summary["updated"], summary["rejected"]) == (2, 0)
+
+    park = traits_of(db, shoppers["park"])
+    assert park["city"] == "Busan"
+    # Both profiles had one order: the merged person has two, counted from the events again.
+    assert park["order_count"] == 2 and park["total_revenue"] == 50
+    assert park["last_order_at"] == format_datetime(days_ago(4))
+    kim = traits_of(db, shoppers["kim"])
+    assert kim["city"] == "Seoul" and kim["order_count"] == 3 and kim["total_revenue"] == 119.5

@@ -202,7 +202,7 @@ def import_rows(
             summary.consent.add(
                 record_import_consent(conn, rows, consent.options, source=summary.source, now=consent.now)
             )
-        derive.react(conn, outcome.changed)
+        derive.react(conn, outcome.changed, events_of=outcome.gained_events)
 
 
 def _count_decisions(summary: ImportSummary, record: PreparedRecord) -> None:

@@ -73,6 +73,8 @@ class BatchOutcome:
     merged: int = 0
     # Profiles created or changed: what derived data (segments, scores) must look at again.
     changed: set[str] = field(default_factory=set)
+    # Profiles that absorbed another's events in a merge: their event-computed traits moved too.
+    gained_events: set[str] = field(default_factory=set)
 
 
 def upsert_records(
@@ -160,6 +162,7 @@ def upsert_records(
             kept_before=before,
         )
     outcome.merged = len(run.merges)
+    outcome.gained_events = {run.keeper(keep) for keep, *_ in run.merges}
     outcome.candidates = record_candidates(conn, run.pairs)
     _register_new_fields(conn, batch)
     return outcome
@@ -448,6 +451,9 @@ def _write(
     insert_many(conn, profiles, PROFILE_COLUMNS, created)
     update_many(conn, profiles, "id", PROFILE_COLUMNS[1:7], changed)
     is_postgresql = conn.dialect.name == "postgresql"
+    # In key order, each insert lands beside the one before in the (kind, value) index instead of
+    # anywhere in it (bench/import.py: 1.0 -> 0.76 s for 170,000 identities on SQLite).
+    claimed = sorted(claimed, key=_identity_key)
     inserted = insert_many(
         conn,
         identities,
@@ -459,6 +465,10 @@ def _write(
     if is_postgresql and len(inserted) < len(claimed):
         # SQLite writers hold the database lock (BEGIN IMMEDIATE); PostgreSQL ones can race.
         _refuse_lost_claims(conn, claimed, set(inserted))
+
+
+def _identity_key(row: tuple[Any, ...]) -> tuple[str, str]:
+    return row[0], row[1]
 
 
 def _row_text(state: _ProfileState) -> tuple[str, str, str, str, str | None]:
