@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
@@ -85,6 +86,7 @@ def fold_value(value: str) -> str:
     return " ".join(value.casefold().split())
 
 
+@lru_cache(maxsize=4096)  # an import asks for the same few column names on every row
 def fold_field(name: str) -> str:
     """How incoming field names compare with aliases: lower case, separators as '_'."""
     return _SEPARATORS.sub("_", name.strip().casefold()).strip("_")
