@@ -641,6 +641,8 @@ score_changes = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Index("ix_score_changes_profile", "profile_id", "occurred_at"),
     Index("ix_score_changes_rule", "rule_id", "profile_id"),
+    # "Was this event already awarded by this rule?", asked for every candidate event.
+    Index("ix_score_changes_event", "event_id", "rule_id"),
 )
 
 score_stages = Table(
