@@ -612,9 +612,14 @@ def demo(
                 "The demo's tracking plan is loaded; its planted violations are on the Tracking plan page."
             )
             email_states = consent_loaded["states"].get("all", {})
+            history = (
+                "a year of history already loaded"
+                if "skipped" in consent_loaded
+                else f"{consent_loaded['history_changes']:,} changes over the year to "
+                f"{consent_loaded['history_to']} (sign-ups, unsubscribes, opt-downs, pauses)"
+            )
             out.print(
-                f"[bold]consent[/]: {consent_loaded.get('history_changes', 0):,} changes over the year to "
-                f"{consent_loaded.get('history_to', '')} (sign-ups, unsubscribes, opt-downs, pauses); "
+                f"[bold]consent[/]: {history}; "
                 f"email: {email_states.get('subscribed', 0):,} subscribed, "
                 f"{email_states.get('unsubscribed', 0):,} unsubscribed to all. Shop yeses without proof "
                 "left Korean customers at none. See Consent in the admin."
