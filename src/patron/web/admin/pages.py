@@ -6,16 +6,19 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from patron import dedupe, fields, imports, jobs, profiles
 from patron.consent.imports import ConsentOptions
 from patron.errors import Invalid, NotFound, PatronError
 from patron.fields.definitions import STANDARD_FIELDS
 from patron.files import load_file
+from patron.storage.engine import transaction
 from patron.tracking import events as tracked
 from patron.tracking.accounts import accounts_of
-from patron.web.admin.auth import AdminSession, CsrfSession
+from patron.web.admin.auth import AdminSession, CsrfSession, LoginRequired, current_session
 from patron.web.admin.charts import bar_chart
 from patron.web.admin.consent import consent_panel
 from patron.web.admin.render import page
@@ -109,8 +112,57 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
 @router.get("/imports", response_class=HTMLResponse)
 def imports_page(request: Request, session: AdminSession, conn: ReadDB, error: str | None = None) -> Response:
     """Upload a CSV; recent imports."""
+    return _imports(request, conn, error=error)
+
+
+def _imports(
+    request: Request,
+    conn: Connection,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The upload form (refilled with `form` when it is shown again with an error) and recent imports."""
     recent = [job for job in jobs.list_jobs(conn, limit=50) if job.kind == imports.IMPORT_JOB]
-    return page(request, "imports.html", {"active": "imports", "recent": recent, "error": error})
+    context = {
+        "active": "imports",
+        "recent": recent,
+        "error": error,
+        "form": form,
+        "max_upload": megabytes(request.app.state.settings.max_upload_bytes),
+    }
+    return page(request, "imports.html", context, status_code=status_code)
+
+
+def megabytes(size_bytes: int) -> str:
+    """A size as people read it in MB (10^6 bytes): "1.5", "200", "0.0004"."""
+    size = size_bytes / 1_000_000
+    return f"{size:,.1f}".removesuffix(".0") if size >= 1 else f"{size:.2g}"
+
+
+async def upload_too_large(request: Request, limit_bytes: int, size_bytes: int) -> Response:
+    """The upload page again, 413, saying how big the file is and the most this server accepts.
+
+    The body limit answers with this before reading the body (so the form is not refilled and
+    its CSRF token is not checked: nothing changes).
+    """
+    return await run_in_threadpool(_too_large, request, limit_bytes, size_bytes)
+
+
+def _too_large(request: Request, limit_bytes: int, size_bytes: int) -> Response:
+    try:
+        current_session(request)
+    except LoginRequired as exc:
+        return RedirectResponse(f"/admin/login?next={quote(exc.next_path)}", status_code=303)
+    # The declared body size: the file plus the form's few hundred bytes, the same in MB.
+    message = (
+        f"the file is {megabytes(size_bytes)} MB; the most this server accepts is "
+        f"{megabytes(limit_bytes)} MB (PATRON_MAX_UPLOAD_BYTES). Split it into smaller files, "
+        "or raise the limit."
+    )
+    with transaction(request.app.state.engine, write=False) as conn:
+        return _imports(request, conn, error=message, status_code=413)
 
 
 @router.post("/imports")
@@ -149,23 +201,17 @@ async def upload_import(
             ),  # fmt: skip
         )
     except PatronError as exc:
-        recent = [job for job in jobs.list_jobs(conn, limit=50) if job.kind == imports.IMPORT_JOB]
-        context = {
-            "active": "imports",
-            "recent": recent,
-            "error": exc.message,
-            "form": {
-                "source": source,
-                "id_column": id_column,
-                "mapping": mapping,
-                "consent_column": consent_column,
-                "consent_topics": consent_topics,
-                "consent_at": consent_at,
-                "purchase_at": purchase_at,
-                "notice_version": notice_version,
-            },  # fmt: skip
-        }
-        return page(request, "imports.html", context, status_code=422)
+        form = {
+            "source": source,
+            "id_column": id_column,
+            "mapping": mapping,
+            "consent_column": consent_column,
+            "consent_topics": consent_topics,
+            "consent_at": consent_at,
+            "purchase_at": purchase_at,
+            "notice_version": notice_version,
+        }  # fmt: skip
+        return _imports(request, conn, error=exc.message, form=form, status_code=422)
     return RedirectResponse(f"/admin/jobs/{job_id}", status_code=303)
 
 
