@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from patron import fields, jobs, profiles
@@ -263,11 +262,6 @@ def test_a_failed_jobs_error_is_shown_on_its_page(app_client: TestClient, db: Da
     assert "the partner API answered 503 &lt;Service Unavailable&gt;" in page.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BodyLimit (web/limits.py, wired in web/app.py) answers JSON before the admin sees the "
-    "request; it must hand /admin/imports refusals to pages.upload_too_large",
-)
 def test_a_csv_over_the_upload_limit_shows_the_upload_page_with_both_sizes(db: Database) -> None:
     settings = db.settings.model_copy(update={"max_upload_bytes": 1_000_000})
     app = create_app(settings, engine=db.engine)

@@ -19,6 +19,7 @@ from patron.errors import PatronError
 from patron.identity import rules_from
 from patron.storage.engine import make_engine, transaction
 from patron.web import admin, api, errors, public, tracking
+from patron.web.admin.pages import upload_too_large
 from patron.web.admin.render import page
 from patron.web.limits import BodyLimit
 from patron.worker import start_in_thread
@@ -66,6 +67,7 @@ def create_app(
             # only stops a body large enough to hurt before it is read.
             "/v1/": 4 * settings.tracking_max_request_bytes,
         },
+        refusals={"/admin/imports": upload_too_large},
     )
     app.add_middleware(tracking.TrackingCors)
     app.include_router(tracking.router)

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import orjson
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patron.web.errors import error_body
 
+# Answers a refused request instead of the JSON error (the admin shows its upload page again):
+# called with the request (its body unread), the limit and the declared size.
+Refusal = Callable[[Request, int, int], Awaitable[Response]]
+
 
 class BodyLimit:
-    """Answer 413 with the JSON error shape when a body exceeds its path's limit."""
+    """Answer 413 when a body exceeds its path's limit: the JSON error shape, or the path's refusal."""
 
-    def __init__(self, app: ASGIApp, *, default_bytes: int, limits: dict[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default_bytes: int,
+        limits: dict[str, int],
+        refusals: dict[str, Refusal] | None = None,
+    ) -> None:
         self.app = app
         self.default_bytes = default_bytes
         # Path prefix -> limit, longest prefix first.
         self.limits = sorted(limits.items(), key=lambda item: -len(item[0]))
+        self.refusals = refusals or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check Content-Length up front and count streamed bytes as they arrive."""
@@ -28,7 +44,12 @@ class BodyLimit:
         )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            refusal = self.refusals.get(path)
+            if refusal is not None:
+                response = await refusal(Request(scope, receive), limit, int(declared))
+                await response(scope, receive, send)
+            else:
+                await self._refuse(send, limit)
             return
         received = 0
 
