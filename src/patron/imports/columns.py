@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from patron.errors import Invalid
 from patron.fields.definitions import is_field_name
 from patron.identity.normalise import EXTERNAL_PREFIX, IdentityError, check_kind
+from patron.imports.csvfile import MalformedRow
 from patron.profiles.record import FULL_NAME
 
 SKIP = "-"
@@ -78,9 +79,16 @@ def plan_columns(
     overrides: Mapping[str, str] | None = None,
     id_column: str | None = None,
 ) -> ColumnPlan:
-    """Map every column; Invalid when an override or the id column names no column."""
+    """Map every column; Invalid when an override or the id column names no column.
+
+    A name the header repeats stays as it is for its first column; the next ones are called
+    'Name (2)', 'Name (3)'... so that --map and --id-column can tell them apart.
+    """
+    if isinstance(header, MalformedRow):
+        raise Invalid(f"the header line cannot be read: {header.reason}", field="header")
     overrides = dict(overrides or {})
-    columns = [column.strip() for column in header]
+    written = [column.strip() for column in header]
+    columns = _distinct_names(written)
     for column in [*overrides, *([id_column] if id_column else [])]:
         if column not in columns:
             raise Invalid(
@@ -94,9 +102,28 @@ def plan_columns(
         elif column in overrides:
             targets.append(_override_target(column, overrides[column]))
         else:
-            targets.append(_automatic_target(column, index))
-    _refuse_double_targets(columns, targets)
+            # By the name as written: a repeated 'Email' is still an email column, so the
+            # clash is reported rather than the second one becoming a custom field.
+            targets.append(_automatic_target(written[index], index))
+    _refuse_double_targets(columns, written, targets)
     return ColumnPlan(columns, targets)
+
+
+def _distinct_names(written: list[str]) -> list[str]:
+    """The header with the 2nd, 3rd... column of a repeated name renamed 'Name (2)', 'Name (3)'...;
+    blank names stay blank (they are never mapped by name)."""
+    taken = set(written)
+    seen: dict[str, int] = {}
+    names = []
+    for column in written:
+        count = seen[column] = seen.get(column, 0) + 1
+        if count > 1 and column:
+            while f"{column} ({count})" in taken:  # the file also has a column called that
+                count += 1
+            column = f"{column} ({count})"
+            taken.add(column)
+        names.append(column)
+    return names
 
 
 def _override_target(column: str, wanted: str) -> Target:
@@ -134,15 +161,18 @@ def slug(column: str) -> str:
     return name[:64] if name and is_field_name(name[:64]) else ""
 
 
-def _refuse_double_targets(columns: list[str], targets: list[Target]) -> None:
+def _refuse_double_targets(columns: list[str], written: list[str], targets: list[Target]) -> None:
     seen: dict[str, str] = {}
-    for column, target in zip(columns, targets, strict=True):
+    for column, as_written, target in zip(columns, written, targets, strict=True):
         if target.kind == "skip":
             continue
         if target.name in seen:
+            both = f"columns {seen[target.name]!r} and {column!r}"
+            if column != as_written:
+                both = f"two columns are named {as_written!r} ({both} here); they"
             raise Invalid(
-                f"columns {seen[target.name]!r} and {column!r} both fill {target.name!r}; "
-                f"skip one with --map '{column}={SKIP}' or send it elsewhere with --map",
+                f"{both} both fill {target.name!r}; skip one with --map '{column}={SKIP}' "
+                f"or send it elsewhere with --map '{column}=FIELD'",
                 field=column,
             )
         seen[target.name] = column
