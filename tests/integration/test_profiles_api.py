@@ -60,6 +60,16 @@ def test_lookup_needs_exactly_one_identity(api: TestClient) -> None:
     assert response.json()["error"]["code"] == "invalid"
 
 
+def test_lookup_by_kind_names_the_parameter_at_fault(api: TestClient) -> None:
+    unknown = api.get("/api/v1/profiles/lookup", params={"kind": "fax", "value": "1"})
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["details"]["field"] == "kind"
+    assert "'fax'" in unknown.json()["error"]["message"]
+    bad_value = api.get("/api/v1/profiles/lookup", params={"kind": "email", "value": "kim@@x.com"})
+    assert bad_value.status_code == 422
+    assert bad_value.json()["error"]["details"]["field"] == "value"
+
+
 def test_traits_keep_which_source_set_them_and_when(api: TestClient) -> None:
     upsert(api, {"email": "p@example.com", "city": "Busan"}, source="shop")
     person = upsert(api, {"email": "p@example.com", "company": "Acme"}, source="crm")
@@ -125,16 +135,60 @@ def test_a_custom_number_trait_compares_as_a_number_not_text(api: TestClient) ->
     assert [p["id"] for p in found] == [big["id"]]
 
 
-def test_a_value_of_the_wrong_type_is_refused_naming_the_field(api: TestClient) -> None:
-    api.post("/api/v1/fields", json={"name": "lifetime_value", "type": "number"})
+def test_a_value_of_the_wrong_type_is_left_out_and_the_rest_stored(api: TestClient) -> None:
+    api.post("/api/v1/fields", json={"name": "ltv", "type": "number"})
     response = api.post(
-        "/api/v1/profiles", json={"traits": {"email": "x@example.com", "lifetime_value": "lots"}}
+        "/api/v1/profiles", json={"traits": {"email": "t@x.com", "ltv": "lots", "city": "Seoul"}}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["traits"] == {"email": "t@x.com", "city": "Seoul"}
+    (warning,) = body["warnings"]
+    assert (warning["field"], warning["value"], warning["effect"]) == ("traits.ltv", "lots", "dropped")
+    assert "'lots' is not a number" in warning["reason"]
+    stored = api.get("/api/v1/profiles/lookup", params={"email": "t@x.com"}).json()
+    assert stored["id"] == body["id"] and "ltv" not in stored["traits"]
+    assert "ltv" not in stored["provenance"]
+
+
+def test_a_bad_field_name_and_an_invalid_identity_are_left_out_with_warnings(api: TestClient) -> None:
+    body = upsert(
+        api,
+        {"email": "names@example.com", "bad name!": "x", "city": "Busan"},
+        [{"kind": "email", "value": "not-an-email"}, {"kind": "user_id", "value": "u-1"}],
+    )
+    assert body["traits"] == {"email": "names@example.com", "city": "Busan"}
+    assert {(i["kind"], i["value"]) for i in body["identities"]} == {
+        ("email", "names@example.com"),
+        ("user_id", "u-1"),
+    }
+    effects = {w["field"]: w["effect"] for w in body["warnings"]}
+    assert effects == {"traits.bad name!": "dropped", "identities[0]": "refused_identity"}
+
+
+def test_a_record_with_only_values_left_out_identifies_nobody_and_is_refused(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/profiles",
+        json={"traits": {"city": "Seoul"}, "identities": [{"kind": "email", "value": "nope"}]},
     )
     assert response.status_code == 422
     error = response.json()["error"]
-    assert error["details"]["field"] == "traits.lifetime_value"
-    assert "'lots' is not a number" in error["message"]
-    assert api.get("/api/v1/profiles/lookup", params={"email": "x@example.com"}).status_code == 404
+    assert error["details"]["field"] == "identities" and "identities[0]" in error["message"]
+    assert api.get("/api/v1/stats").json()["profiles"] == 0
+
+
+def test_a_source_with_policy_reject_still_gets_422_naming_the_field(api: TestClient) -> None:
+    api.post("/api/v1/fields", json={"name": "ltv", "type": "number"})
+    assert api.put("/api/v1/quality/sources/shop", json={"policy": "reject"}).status_code == 200
+    response = api.post(
+        "/api/v1/profiles",
+        json={"traits": {"email": "r@x.com", "ltv": "lots", "city": "Seoul"}, "source": "shop"},
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["details"]["field"] == "traits.ltv"
+    assert "reject" in error["message"] and "'lots' is not a number" in error["message"]
+    assert api.get("/api/v1/profiles/lookup", params={"email": "r@x.com"}).status_code == 404
 
 
 def test_list_searches_and_pages_with_a_cursor(api: TestClient) -> None:
@@ -190,6 +244,32 @@ def test_patch_sets_and_removes_traits_and_adds_identities(api: TestClient) -> N
     body = response.json()
     assert body["traits"] == {"email": "patch@example.com", "city": "Busan"}
     assert {"kind": "user_id", "value": "u-9"} in body["identities"]
+
+
+def test_patch_leaves_out_a_value_of_the_wrong_type_and_keeps_the_stored_one(api: TestClient) -> None:
+    api.post("/api/v1/fields", json={"name": "ltv", "type": "number"})
+    person = upsert(api, {"email": "patchltv@example.com", "ltv": 10})
+    response = api.patch(
+        f"/api/v1/profiles/{person['id']}", json={"traits": {"ltv": "lots", "city": "Seoul"}}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["traits"] == {"email": "patchltv@example.com", "ltv": 10, "city": "Seoul"}
+    assert [(w["field"], w["effect"]) for w in body["warnings"]] == [("traits.ltv", "dropped")]
+    assert "'lots' is not a number" in body["warnings"][0]["reason"]
+
+
+def test_patch_from_a_source_with_policy_reject_is_refused(api: TestClient) -> None:
+    api.post("/api/v1/fields", json={"name": "ltv", "type": "number"})
+    person = upsert(api, {"email": "rejectme@example.com"})
+    api.put("/api/v1/quality/sources/shop", json={"policy": "reject"})
+    response = api.patch(
+        f"/api/v1/profiles/{person['id']}",
+        json={"traits": {"ltv": "lots", "city": "Seoul"}, "source": "shop"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["field"] == "traits.ltv"
+    assert "city" not in api.get(f"/api/v1/profiles/{person['id']}").json()["traits"]
 
 
 def test_patch_refuses_an_identity_that_belongs_to_someone_else(api: TestClient) -> None:

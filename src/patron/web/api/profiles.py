@@ -10,11 +10,11 @@ from sqlalchemy import Connection
 from patron import dedupe, derive, profiles
 from patron.errors import ConcurrentWrite, Invalid, NotFound
 from patron.fields import field_types
-from patron.identity import IdentityError, IdentityRules, check_source_name
-from patron.profiles.record import DROPPED, REFUSED_IDENTITY, REJECTED, PreparedRecord, prepare_record
+from patron.identity import IdentityError, IdentityRules, check_kind, check_source_name
+from patron.profiles.record import REJECTED, PreparedRecord, prepare_record
 from patron.quality.entry import entry_rules
 from patron.storage.engine import transaction
-from patron.web.api.schemas import ProfileIn, ProfileList, ProfileOut, ProfilePatch, UpsertOut
+from patron.web.api.schemas import PatchOut, ProfileIn, ProfileList, ProfileOut, ProfilePatch, UpsertOut
 from patron.web.deps import EngineDep, ReadDB, RulesDep, SettingsDep, WriteDB
 
 router = APIRouter(tags=["profiles"])
@@ -28,7 +28,11 @@ def _prepare(
     rules: IdentityRules,
     dns_timeout: float | None = None,
 ) -> PreparedRecord:
-    """Prepare a JSON record; the API refuses values it would have to drop."""
+    """Prepare a JSON record; refused only when the source's policy rejects one of its values.
+
+    Values the pipeline drops (wrong type, bad name) and explicit identities it refuses are left
+    out and reported in the problems: the rest of the record is still worth keeping.
+    """
     try:
         check_source_name(body.source)
     except IdentityError as exc:
@@ -42,11 +46,13 @@ def _prepare(
         rules=rules,
         entry=entry_rules(conn, body.source, dns_timeout_s=dns_timeout),
     )
-    refused = [p for p in record.problems if p.effect in (DROPPED, REFUSED_IDENTITY, REJECTED)]
-    if refused:
-        first = refused[0]
+    if record.rejected:
+        refused = [p for p in record.problems if p.effect == REJECTED]
         raise Invalid(
-            f"{first.field}: {first.reason}", field=first.field, details=[p.as_dict() for p in refused]
+            f"source {body.source!r} has policy reject, which refuses a record with a wrong value: "
+            + "; ".join(f"{p.field}: {p.reason}" for p in refused),
+            field=refused[0].field,
+            details=[p.as_dict() for p in refused],
         )
     return record
 
@@ -127,12 +133,22 @@ def lookup_profile(
                 "kind and value go together: ?kind=ext:shop&value=123",
                 field="kind" if kind is None else "value",
             )
+        try:
+            check_kind(kind)
+        except IdentityError as exc:
+            raise Invalid(str(exc), field="kind") from None
         given[kind] = value
     if len(given) != 1:
         raise Invalid("give exactly one of email, phone, user_id, anonymous_id or kind+value", field="query")
     ((lookup_kind, lookup_value),) = given.items()
     region = country or settings.default_region
-    return profiles.lookup(conn, lookup_kind, lookup_value, region=region).as_dict()
+    try:
+        return profiles.lookup(conn, lookup_kind, lookup_value, region=region).as_dict()
+    except Invalid as exc:
+        if kind is None:
+            raise
+        # The domain names the identity kind; here the parameter at fault is `value`.
+        raise Invalid(exc.message, field="value", details=exc.details) from None
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileOut)
@@ -154,7 +170,7 @@ def require_profile(conn: Connection, profile_id: str) -> profiles.Profile:
         ) from None
 
 
-@router.patch("/profiles/{profile_id}", response_model=ProfileOut)
+@router.patch("/profiles/{profile_id}", response_model=PatchOut)
 def patch_profile(
     profile_id: str, body: ProfilePatch, conn: WriteDB, settings: SettingsDep, rules: RulesDep
 ) -> dict[str, Any]:
@@ -166,7 +182,10 @@ def patch_profile(
     unset = [name for name, value in body.traits.items() if value is None]
     profiles.patch_profile(conn, profile_id, record, unset=unset, rules=rules)
     derive.react(conn, [profile_id])
-    return profiles.get_profile(conn, profile_id).as_dict()
+    return {
+        **profiles.get_profile(conn, profile_id).as_dict(),
+        "warnings": [p.as_dict() for p in record.problems],
+    }
 
 
 @router.delete("/profiles/{profile_id}", status_code=204)

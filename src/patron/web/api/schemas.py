@@ -53,7 +53,9 @@ class Provenance(BaseModel):
 
 
 class Warning(BaseModel):
-    """A value kept but flagged (e.g. an email that is not valid is not used for matching)."""
+    """A value kept but flagged (an email that is not valid is not used for matching), or left out
+    while the rest of the record was stored (effect dropped: wrong type or bad field name;
+    refused_identity: an explicit identity that is not valid)."""
 
     field: str
     value: Any
@@ -87,6 +89,12 @@ class UpsertOut(ProfileOut):
     merged: list[str] = Field(
         default_factory=list, description="Anonymous profiles this record linked, now merged into this one"
     )
+
+
+class PatchOut(ProfileOut):
+    """The profile after a change, and any value flagged or left out."""
+
+    warnings: list[Warning] = Field(default_factory=list)
 
 
 class ProfileList(BaseModel):
