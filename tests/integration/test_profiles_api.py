@@ -300,7 +300,17 @@ def test_invalid_json_is_400_with_where_it_broke(api: TestClient) -> None:
         "/api/v1/profiles", content=b'{"traits": {"email": ', headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_json"
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json"
+    assert "line 1, column 22 (character 21)" in error["message"]
+    assert error["details"] == {"position": 21, "line": 1, "column": 22}
+    lines = api.post(
+        "/api/v1/profiles",
+        content=b'{\n  "traits": {\n    email: "a@b.co"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    message = lines.json()["error"]["message"]
+    assert "Expecting property name enclosed in double quotes at line 3, column 5" in message
 
 
 def test_wrong_shapes_are_422_naming_the_field(api: TestClient) -> None:

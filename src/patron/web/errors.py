@@ -91,10 +91,7 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         for error in errors:
             if error.get("type") == "json_invalid":
-                where = error.get("ctx", {}).get("error", "")
-                return error_response(
-                    400, "invalid_json", f"the body is not valid JSON: {where}".rstrip(": ")
-                )
+                return _invalid_json(error, exc.body)
         items = [{"field": _location(e["loc"]), "message": e["msg"]} for e in errors]
         first = items[0] if items else {"field": "", "message": "invalid request"}
         return error_response(422, "invalid", f"{first['field']}: {first['message']}", items)
@@ -121,6 +118,26 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal", "internal error; the server log has the details")
+
+
+def _invalid_json(error: dict[str, Any], document: Any) -> JSONResponse:
+    """400 naming what the decoder expected and where: line, column and character position."""
+    what = error.get("ctx", {}).get("error", "")
+    message = f"the body is not valid JSON: {what}".rstrip(": ")
+    # FastAPI puts the decoder's character offset in loc ("body", pos) and the text in exc.body.
+    position = next((p for p in error.get("loc", ())[1:] if isinstance(p, int)), None)
+    if position is None:
+        return error_response(400, "invalid_json", message)
+    where: dict[str, int] = {"position": position}
+    if isinstance(document, bytes):
+        document = document.decode("utf-8", "replace")
+    if isinstance(document, str):
+        where["line"] = document.count("\n", 0, position) + 1
+        where["column"] = position - document.rfind("\n", 0, position)
+        message += f" at line {where['line']}, column {where['column']} (character {position})"
+    else:
+        message += f" at character {position}"
+    return error_response(400, "invalid_json", message, where)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
