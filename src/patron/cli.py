@@ -7,9 +7,10 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -50,6 +51,9 @@ from patron.storage.engine import transaction
 from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document
 from patron.tracking.plan_files import dump_yaml, export_csv, export_markdown, load_yaml
+
+if TYPE_CHECKING:
+    import uvicorn
 
 app = typer.Typer(help="Patron: customer data and marketing automation.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -421,11 +425,17 @@ def export(
     segment: Annotated[
         str | None, typer.Option(help="Only this segment's current members (its id or name)")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine output: the same as --format jsonl.")
+    ] = False,
 ) -> None:
     """Export profiles (every one, or a segment's members): jsonl (one profile object per line) or csv."""
+    if as_json and format_ != "jsonl":
+        message = f"--json means --format jsonl, so it cannot go with --format {format_}: drop one of them"
+        fail(Invalid(message, field="format"), True, code=2)
     if format_ not in FORMATS:
         fail(Invalid(f"--format must be one of {', '.join(FORMATS)}", field="format"), False, code=2)
-    with command_transaction(False, write=False) as conn:
+    with command_transaction(as_json, write=False) as conn:
         if segment is None:
             total, items, label = count_profiles(conn), iter_profiles(conn), "Exporting"
         else:
@@ -435,7 +445,7 @@ def export(
         custom = [f.name for f in fields.list_fields(conn) if not f.is_standard]
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            with progress_bar(output is None) as progress:
+            with progress_bar(output is None or as_json) as progress:
                 task = progress.add_task(label, total=total)
 
                 def tick() -> None:
@@ -455,31 +465,73 @@ def export(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    port: Annotated[int, typer.Option(help="Port (0: any free one, named in what is printed)")] = 8000,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Do not run the worker in this process")
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print one JSON line once listening: {"url", "worker", "database"}.'),
+    ] = False,
 ) -> None:
     """Serve the API and admin (with the worker in-process unless --no-worker)."""
+    import copy
+    import json
+
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from patron.web.app import create_app
 
     settings = load_settings()
     engine = open_engine(settings)
-    with errors_reported(False):
-        require_schema(engine, False)
-    err.print(
-        f"Patron admin: [bold]http://{host}:{port}/admin/[/]  API: http://{host}:{port}/docs"
-        + ("" if no_worker else "  (worker running in-process)")
-    )
-    uvicorn.run(
+    with errors_reported(as_json):
+        require_schema(engine, as_json)
+
+    def announce(bound_port: int) -> None:
+        url = f"http://[{host}]:{bound_port}" if ":" in host else f"http://{host}:{bound_port}"
+        if as_json:
+            started = {"url": url, "worker": not no_worker, "database": engine.dialect.name}
+            print(json.dumps(started), flush=True)  # flushed: whoever started us waits for this line
+        else:
+            err.print(
+                f"Patron admin: [bold]{url}/admin/[/]  API: {url}/docs"
+                + ("" if no_worker else "  (worker running in-process)")
+            )
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    if as_json:
+        log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout holds only the JSON line
+    config = uvicorn.Config(
         create_app(settings, engine=engine, run_worker=not no_worker),
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config,
         proxy_headers=True,
     )
+    server = _announcing_server(config, announce)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl+C after a clean shutdown, as uvicorn.run treats it
+        pass
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own exit code when it cannot start
+
+
+def _announcing_server(config: uvicorn.Config, announce: Callable[[int], None]) -> uvicorn.Server:
+    """A uvicorn Server that calls announce(port) once it listens (the real port when given 0)."""
+    import socket
+
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                announce(self.servers[0].sockets[0].getsockname()[1])
+
+    return AnnouncingServer(config)
 
 
 @app.command()

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import select
+import signal
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 from patron.fields import define_field
@@ -147,6 +152,67 @@ def test_export_csv_has_standard_then_custom_columns(db: Database, workdir: Path
     header = list(rows[0])
     assert header[:3] == ["id", "email", "phone"] and "total_spent" in header
     assert any(row["identities"].startswith("email:") for row in rows)
+
+
+def test_export_json_is_jsonl_and_refuses_csv(db: Database, workdir: Path) -> None:
+    import_json(db, write(workdir / "shop.csv", SHOP), "--source", "shop", "--id-column", "Customer ID")
+    machine = run_patron(db, "export", "--json").stdout
+    assert machine == run_patron(db, "export", "--format", "jsonl").stdout
+    assert len([json.loads(line) for line in machine.splitlines()]) == 4
+    both = run_patron(db, "export", "--json", "--format", "csv", check=False)
+    assert both.returncode == 2
+    error = json.loads(both.stdout)["error"]
+    assert error["details"]["field"] == "format" and "--format csv" in error["message"]
+
+
+def start_server(db: Database, *args: str, log: Path) -> tuple[subprocess.Popen[str], dict]:
+    """`patron serve --json` on any free port; returns the process and the line it printed."""
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "patron", "serve", "--port", "0", "--json", *args],
+            env=db.env(),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    ready, _, _ = select.select([server.stdout], [], [], 60)
+    if not ready:
+        server.kill()
+        raise AssertionError(f"patron serve printed nothing in 60 s:\n{log.read_text()}")
+    line = server.stdout.readline()  # type: ignore[union-attr]
+    assert line, log.read_text()
+    return server, json.loads(line)
+
+
+def stop_server(server: subprocess.Popen[str], log: Path) -> None:
+    server.terminate()
+    try:
+        # uvicorn shuts down cleanly, then re-raises the SIGTERM it caught: that is the exit status.
+        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert "Application shutdown complete" in log.read_text()
+
+
+def test_serve_json_prints_one_line_saying_where_it_listens(db: Database, workdir: Path) -> None:
+    log = workdir / "serve.log"
+    server, started = start_server(db, log=log)
+    try:
+        assert set(started) == {"url", "worker", "database"}
+        assert started["worker"] is True and started["database"] == db.name
+        assert started["url"].startswith("http://127.0.0.1:") and not started["url"].endswith(":0")
+        with urllib.request.urlopen(f"{started['url']}/healthz", timeout=10) as health:
+            assert health.status == 200 and json.load(health)["database"] == db.name
+    finally:
+        stop_server(server, log)
+    assert server.stdout is not None and server.stdout.read() == ""  # the access log goes to stderr
+    assert "GET /healthz" in log.read_text()
+    server, started = start_server(db, "--no-worker", log=log)
+    try:
+        assert started["worker"] is False
+    finally:
+        stop_server(server, log)
 
 
 def test_user_password_resets_the_admin_login(db: Database) -> None:
