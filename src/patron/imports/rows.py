@@ -19,7 +19,7 @@ from types import TracebackType
 
 from patron.identity.rules import DEFAULT_RULES, IdentityRules
 from patron.imports.columns import ColumnPlan
-from patron.imports.csvfile import CsvText, count_undecodable, rows
+from patron.imports.csvfile import CsvText, MalformedRow, count_undecodable, rows
 from patron.process import frozen_heap, process_context
 from patron.profiles.record import PreparedRecord, Problem, prepare_record, serialise_new_row
 from patron.quality.entry import DEFAULT_ENTRY, EntryRules
@@ -50,6 +50,8 @@ class RowReader:
 
     def read(self, line: int, row: list[str]) -> PreparedRecord | str:
         """A prepared record, or the reason the row cannot be imported."""
+        if isinstance(row, MalformedRow):
+            return row.reason  # the CSV could not be split into this row's cells (an unclosed quote)
         header = self.plan.header
         if len(row) != len(header):
             if len(row) > len(header) and not any(v.strip() for v in row[len(header) :]):
@@ -103,7 +105,7 @@ def data_batches(csv_text: CsvText, size: int) -> Iterator[Batch]:
     next(lines, None)  # the header
     batch: Batch = []
     for line, cells in lines:
-        if not any(cell.strip() for cell in cells):
+        if not any(cell.strip() for cell in cells) and not isinstance(cells, MalformedRow):
             continue
         batch.append((line, cells))
         if len(batch) >= size:
