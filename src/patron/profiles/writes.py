@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
@@ -437,6 +438,9 @@ def _evidence(record: PreparedRecord, owner: dict[Identity, str], pair: tuple[st
     }
 
 
+_IDENTITY_KEY = itemgetter(0, 1)  # (kind, value) of an identity row
+
+
 def _write(
     conn: Connection,
     states: dict[str, _ProfileState],
@@ -453,7 +457,7 @@ def _write(
     is_postgresql = conn.dialect.name == "postgresql"
     # In key order, each insert lands beside the one before in the (kind, value) index instead of
     # anywhere in it (bench/import.py: 1.0 -> 0.76 s for 170,000 identities on SQLite).
-    claimed = sorted(claimed, key=_identity_key)
+    claimed = sorted(claimed, key=_IDENTITY_KEY)
     inserted = insert_many(
         conn,
         identities,
@@ -465,10 +469,6 @@ def _write(
     if is_postgresql and len(inserted) < len(claimed):
         # SQLite writers hold the database lock (BEGIN IMMEDIATE); PostgreSQL ones can race.
         _refuse_lost_claims(conn, claimed, set(inserted))
-
-
-def _identity_key(row: tuple[Any, ...]) -> tuple[str, str]:
-    return row[0], row[1]
 
 
 def _row_text(state: _ProfileState) -> tuple[str, str, str, str, str | None]:
