@@ -24,6 +24,9 @@ from patron.storage.schema import accounts, event_intake, events, identities, me
 from patron.storage.traits import has_trait, typed_trait
 
 MAX_PAGE = 500
+# Who a list shows: people known by something other than a browser id, visitors known only by
+# one (the tracking API makes a profile per anonymous id), or both.
+WHO = ("all", "known", "anonymous")
 FILTER_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists")
 _COMPARE = {
     "eq": operator.eq,
@@ -130,11 +133,22 @@ def list_profiles(
     filters: Sequence[TraitFilter] = (),
     cursor: str | None = None,
     limit: int = 50,
+    who: str = "all",
 ) -> Page:
-    """Newest first; `q` searches names, email, phone and company; filters compare as typed."""
+    """Newest first; `q` searches names, email, phone and company; filters compare as typed;
+    `who` is one of WHO."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if who not in WHO:
+        raise Invalid(f"who must be one of {', '.join(WHO)}", field="who")
     query = select(profiles).order_by(profiles.c.id.desc()).limit(limit + 1)
+    if who != "all":
+        known = (
+            select(identities.c.profile_id)
+            .where(identities.c.profile_id == profiles.c.id, identities.c.kind != "anonymous_id")
+            .exists()
+        )
+        query = query.where(known if who == "known" else ~known)
     if q and q.strip():
         query = query.where(_search(q))
     if filters:

@@ -53,11 +53,17 @@ def dashboard(request: Request, session: AdminSession, conn: ReadDB) -> Response
 
 @router.get("/contacts", response_class=HTMLResponse)
 def contacts(
-    request: Request, session: AdminSession, conn: ReadDB, q: str | None = None, cursor: str | None = None
+    request: Request,
+    session: AdminSession,
+    conn: ReadDB,
+    q: str | None = None,
+    cursor: str | None = None,
+    who: str = "known",
 ) -> Response:
-    """Every contact, newest first, searchable."""
+    """Contacts newest first, searchable: people known by an email, phone or id (the default),
+    anonymous web visitors, or everyone."""
     try:
-        result = profiles.list_profiles(conn, q=q, cursor=cursor, limit=CONTACTS_PER_PAGE)
+        result = profiles.list_profiles(conn, q=q, cursor=cursor, limit=CONTACTS_PER_PAGE, who=who)
         error = None
     except Invalid as exc:
         result, error = profiles.Page([], None), exc.message
@@ -68,6 +74,7 @@ def contacts(
             "active": "contacts",
             "page": result,
             "q": q or "",
+            "who": who,
             "error": error,
             "total": profiles.count_profiles(conn),
         },
