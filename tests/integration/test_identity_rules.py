@@ -36,9 +36,13 @@ def test_a_blocked_value_beside_a_real_one_does_not_merge_people(api: TestClient
             "identities": [{"kind": "user_id", "value": "undefined"}],
         },
     )
-    assert response.status_code == 422  # an explicit identity that is blocked is an error to fix
+    # The blocked id is left out (and said so); the rest of the record is kept.
+    assert response.status_code == 201, response.text
+    kept = response.json()
+    assert [(w["field"], w["effect"]) for w in kept["warnings"]] == [("identities[0]", "refused_identity")]
+    assert {"kind": "user_id", "value": "undefined"} not in kept["identities"]
     second = upsert(api, [("email", "b@example.com"), ("anonymous_id", "a-1")])
-    assert second["id"] != first["id"]
+    assert second["id"] == kept["id"] != first["id"]
 
 
 def test_a_profile_holds_at_most_one_user_id(api: TestClient) -> None:

@@ -2,7 +2,8 @@
 
 A record is traits plus identities from one source. Preparing it yields canonical trait
 values, normalised identities and a list of problems; the caller's policy decides what a
-problem costs (the REST API refuses dropped values, an import keeps the row and flags it).
+problem costs (the REST API and an import leave a dropped value out and report it; a source
+whose policy is `reject` refuses the whole record).
 """
 
 from __future__ import annotations
