@@ -60,3 +60,16 @@ def test_the_admin_lists_known_people_first_and_visitors_on_their_tab(
     assert all(profile_id in everyone.text for profile_id in people.values())
     searched = app_client.get("/admin/contacts", params={"q": "minjun"})
     assert "matching “minjun”" in searched.text and people["kim"] in searched.text
+
+
+def test_the_api_lists_known_people_or_visitors(api: TestClient, people: dict[str, str]) -> None:
+    def listed(**params: str) -> set[str]:
+        response = api.get("/api/v1/profiles", params=params)
+        assert response.status_code == 200, response.text
+        return {p["id"] for p in response.json()["data"]}
+
+    assert listed() == set(people.values())
+    assert listed(who="known") == {people["kim"], people["lee"]}
+    assert listed(who="anonymous") == {people["visitor"], people["visitor2"]}
+    refused = api.get("/api/v1/profiles", params={"who": "robots"})
+    assert refused.status_code == 422 and refused.json()["error"]["details"]["field"] == "who"

@@ -102,10 +102,14 @@ def list_profiles(
     ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=profiles.queries.MAX_PAGE)] = 50,
+    who: Annotated[
+        str,
+        Query(description="all; known (an email, phone or id besides a browser's anonymous id); anonymous"),
+    ] = "all",
 ) -> dict[str, Any]:
     """Profiles newest first, searched and filtered, a page at a time."""
     filters = [profiles.TraitFilter.parse(text) for text in trait or []]
-    page = profiles.list_profiles(conn, q=q, filters=filters, cursor=cursor, limit=limit)
+    page = profiles.list_profiles(conn, q=q, filters=filters, cursor=cursor, limit=limit, who=who)
     return {"data": [p.as_dict() for p in page.items], "next_cursor": page.next_cursor}
 
 
