@@ -19,6 +19,7 @@ from patron.storage.engine import transaction
 from patron.storage.schema import profiles
 from patron.worker import Worker
 from tests.conftest import Database
+from tests.integration.test_admin import log_in, trait_row
 
 # Close to the real clock, so anything the event processor derives on its own agrees with the
 # explicit `now` these tests pass.
@@ -318,3 +319,13 @@ def test_an_import_that_merges_a_visitor_in_brings_the_visitors_orders_along(
     assert park["last_order_at"] == format_datetime(days_ago(4))
     kim = traits_of(db, shoppers["kim"])
     assert kim["city"] == "Seoul" and kim["order_count"] == 3 and kim["total_revenue"] == 119.5
+
+
+def test_the_profile_page_says_which_traits_patron_computed(
+    app_client: TestClient, db: Database, shoppers: dict[str, str]
+) -> None:
+    log_in(app_client, db)
+    page = app_client.get(f"/admin/contacts/{shoppers['kim']}").text
+    for name in ("order_count", "first_seen", "active", "last_activity_at"):
+        assert ">computed</span>" in trait_row(page, name), name
+    assert ">computed</span>" not in trait_row(page, "email")  # set by a source: it names that source

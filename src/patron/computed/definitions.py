@@ -87,6 +87,12 @@ class ComputedTrait:
         }
 
 
+def computed_names(conn: Connection) -> set[str]:
+    """Every trait Patron keeps itself (computed traits, activity, lead score and stage): no
+    source sets them, so they carry no provenance."""
+    return set(RESERVED) | set(conn.execute(select(computed_traits.c.name)).scalars())
+
+
 def list_computed(conn: Connection) -> list[ComputedTrait]:
     """Every computed trait, built-in ones first, then by name."""
     query = select(computed_traits).order_by(computed_traits.c.is_builtin.desc(), computed_traits.c.name)

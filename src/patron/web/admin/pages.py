@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
-from patron import dedupe, fields, imports, jobs, profiles
+from patron import computed, dedupe, fields, imports, jobs, profiles
 from patron.consent.imports import ConsentOptions
 from patron.errors import Invalid, NotFound, PatronError
 from patron.fields.definitions import STANDARD_FIELDS
@@ -106,6 +106,7 @@ def contact(request: Request, profile_id: str, session: AdminSession, conn: Read
             "profile": profile,
             "traits": ordered,
             "types": types,
+            "computed": computed.computed_names(conn),
             "candidates": profiles.merge_candidates_of(conn, profile_id),
             "events": events,
             "accounts": accounts_of(conn, profile_id),
