@@ -3,7 +3,7 @@ suppression list, and a person's consent panel (history, admin changes, export, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -20,7 +20,7 @@ from patron.errors import Invalid, PatronError
 from patron.storage.engine import transaction
 from patron.web.admin.auth import AdminSession, CsrfSession
 from patron.web.admin.charts import bar_chart, lines_chart
-from patron.web.admin.render import page
+from patron.web.admin.render import attempt, page
 from patron.web.deps import EngineDep, ReadDB, SettingsDep
 from patron.web.errors import status_of
 
@@ -42,22 +42,6 @@ DONE = {
 
 def _actor(session: Session) -> str:
     return f"admin:{session.email}"
-
-
-def _attempt(
-    engine: Engine,
-    act: Callable[[Connection], str],
-    again: Callable[[Connection, str, int], Response],
-) -> Response:
-    """Run a change in its own transaction and go where it says; when the domain refuses it,
-    roll back and render the page again with the reason."""
-    try:
-        with transaction(engine) as conn:
-            target = act(conn)
-    except PatronError as exc:
-        with transaction(engine, write=False) as conn:
-            return again(conn, exc.message, status_of(exc))
-    return RedirectResponse(target, status_code=303)
 
 
 # --- Overview ---------------------------------------------------------------------------------
@@ -139,7 +123,7 @@ def set_region(
         consent.set_policy(conn, region, None if model == RESTORE else model)
         return "/admin/consent?done=" + ("restored" if model == RESTORE else "region") + "#regions"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _overview(request, conn, error=error, status_code=status),
@@ -215,7 +199,7 @@ def create_topic(
         topic = consent.create_topic(conn, data)
         return f"/admin/consent/topics/{topic.key}?done=topic"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _topics_page(request, conn, error=error, status_code=status, form=data),
@@ -287,7 +271,7 @@ def update_topic(
         )
         return f"/admin/consent/topics/{key}?done=topic"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _topic_page(request, conn, key, error=error, status_code=status),
@@ -374,7 +358,7 @@ def add_suppression(
         )
         return "/admin/consent/suppressions?done=suppressed"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _suppressions_page(request, conn, error=error, status_code=status),
@@ -395,7 +379,7 @@ def remove_suppression(
         suppression.remove(conn, channel, address_hash)
         return "/admin/consent/suppressions?done=lifted"
 
-    return _attempt(
+    return attempt(
         engine,
         act,
         lambda conn, error, status: _suppressions_page(request, conn, error=error, status_code=status),
