@@ -7,10 +7,9 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -23,6 +22,7 @@ from patron.cli_gdpr import gdpr_app
 from patron.cli_quality import quality_app
 from patron.cli_scoring import scoring_app
 from patron.cli_segments import segments_app
+from patron.cli_serve import serve
 from patron.cli_support import (
     JsonOption,
     command_transaction,
@@ -52,15 +52,13 @@ from patron.storage.types import utcnow
 from patron.tracking.dictionary import apply_plan, plan_document
 from patron.tracking.plan_files import dump_yaml, export_csv, export_markdown, load_yaml
 
-if TYPE_CHECKING:
-    import uvicorn
-
 app = typer.Typer(help="Patron: customer data and marketing automation.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 user_app = typer.Typer(help="Admin users.", no_args_is_help=True)
 plan_app = typer.Typer(
     help="The tracking plan: load it from a YAML file, export the dictionary.", no_args_is_help=True
 )
+app.command()(serve)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan")
@@ -460,78 +458,6 @@ def export(
                 stream.close()
     if output:
         err.print(f"Exported {count:,} profiles to {output}")
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (0: any free one, named in what is printed)")] = 8000,
-    no_worker: Annotated[
-        bool, typer.Option("--no-worker", help="Do not run the worker in this process")
-    ] = False,
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help='Print one JSON line once listening: {"url", "worker", "database"}.'),
-    ] = False,
-) -> None:
-    """Serve the API and admin (with the worker in-process unless --no-worker)."""
-    import copy
-    import json
-
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
-
-    from patron.web.app import create_app
-
-    settings = load_settings()
-    engine = open_engine(settings)
-    with errors_reported(as_json):
-        require_schema(engine, as_json)
-
-    def announce(bound_port: int) -> None:
-        url = f"http://[{host}]:{bound_port}" if ":" in host else f"http://{host}:{bound_port}"
-        if as_json:
-            started = {"url": url, "worker": not no_worker, "database": engine.dialect.name}
-            print(json.dumps(started), flush=True)  # flushed: whoever started us waits for this line
-        else:
-            err.print(
-                f"Patron admin: [bold]{url}/admin/[/]  API: {url}/docs"
-                + ("" if no_worker else "  (worker running in-process)")
-            )
-
-    log_config = copy.deepcopy(LOGGING_CONFIG)
-    if as_json:
-        log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout holds only the JSON line
-    config = uvicorn.Config(
-        create_app(settings, engine=engine, run_worker=not no_worker),
-        host=host,
-        port=port,
-        log_level="info",
-        log_config=log_config,
-        proxy_headers=True,
-    )
-    server = _announcing_server(config, announce)
-    try:
-        server.run()
-    except KeyboardInterrupt:  # Ctrl+C after a clean shutdown, as uvicorn.run treats it
-        pass
-    if not server.started:
-        raise typer.Exit(3)  # uvicorn's own exit code when it cannot start
-
-
-def _announcing_server(config: uvicorn.Config, announce: Callable[[int], None]) -> uvicorn.Server:
-    """A uvicorn Server that calls announce(port) once it listens (the real port when given 0)."""
-    import socket
-
-    import uvicorn
-
-    class AnnouncingServer(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                announce(self.servers[0].sockets[0].getsockname()[1])
-
-    return AnnouncingServer(config)
 
 
 @app.command()
